@@ -1,0 +1,75 @@
+import type { Context } from 'openapi-backend';
+import * as resource from '../domain/resource.js';
+import type { DomainContext, Json, ResourceDef, Row } from '../domain/resource.js';
+import { notFound } from '../errors.js';
+import { ifNoneMatchHits, reply, withEtag, type Reply } from './reply.js';
+
+export type OperationHandler = (c: Context) => Promise<Reply>;
+
+/** Hooks the API layer offers around writes (notifications, outbox wake-ups, …). */
+export interface WriteHooks {
+  afterWrite?(resource: string, action: 'create' | 'update' | 'partial_update' | 'destroy', uuid: string): void;
+}
+
+const uuidOf = (c: Context): string => String(c.request.params['uuid']).toLowerCase();
+
+function bodyOf(c: Context): Json {
+  const { url: _readOnly, ...rest } = (c.request.requestBody ?? {}) as Json;
+  return rest;
+}
+
+function queryOf(c: Context): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(c.request.query ?? {})) if (typeof v === 'string') out[k] = v;
+  return out;
+}
+
+async function* representations(rows: AsyncIterable<Row>, def: ResourceDef, ctx: DomainContext) {
+  for await (const row of rows) yield def.toApi(row, ctx.urls);
+}
+
+/**
+ * The operations of one resource, keyed by the standard's operationIds. Resources without
+ * update operations in the spec simply never get those handlers called.
+ */
+export function resourceHandlers(def: ResourceDef, ctx: DomainContext, hooks: WriteHooks = {}): Record<string, OperationHandler> {
+  const s = def.singular;
+  const location = (row: Row) => ctx.urls.of(def.name, row.uuid);
+
+  const write = async (c: Context, partial: boolean): Promise<Reply> => {
+    const row = await resource.update(ctx, def, uuidOf(c), bodyOf(c), partial);
+    hooks.afterWrite?.(def.name, partial ? 'partial_update' : 'update', row.uuid);
+    return reply(200, def.toApi(row, ctx.urls));
+  };
+
+  return {
+    [`${s}_list`]: async (c) => ({ status: 200, items: representations(resource.list(ctx, def, queryOf(c)), def, ctx) }),
+
+    [`${s}_read`]: async (c) => {
+      const row = await resource.get(ctx, def, uuidOf(c));
+      const { json, etag } = withEtag(def.toApi(row, ctx.urls));
+      if (ifNoneMatchHits(c.request.headers['if-none-match'] as string | undefined, etag)) {
+        return { status: 304, headers: { ETag: etag } };
+      }
+      return { status: 200, body: json, headers: { ETag: etag } };
+    },
+
+    [`${s}_create`]: async (c) => {
+      const row = await resource.create(ctx, def, bodyOf(c));
+      hooks.afterWrite?.(def.name, 'create', row.uuid);
+      return reply(201, def.toApi(row, ctx.urls), { Location: location(row) });
+    },
+
+    [`${s}_update`]: (c) => write(c, false),
+    [`${s}_partial_update`]: (c) => write(c, true),
+
+    [`${s}_delete`]: async (c) => {
+      const uuid = uuidOf(c);
+      await resource.remove(ctx, def, uuid);
+      hooks.afterWrite?.(def.name, 'destroy', uuid);
+      return { status: 204 };
+    },
+  };
+}
+
+export const notFoundHandler = (): Promise<Reply> => Promise.reject(notFound());

@@ -1,0 +1,102 @@
+import express, { type ErrorRequestHandler, type NextFunction, type Request, type Response } from 'express';
+import type { OpenAPIBackend, Request as ApiRequest } from 'openapi-backend';
+import { Problem, internalError, notAcceptable, parseError, unsupportedMediaType } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Reply } from './reply.js';
+import type { LoadedSpec } from './spec.js';
+
+export interface ApiRouterOptions {
+  backend: OpenAPIBackend;
+  spec: LoadedSpec;
+  apiVersion: string;
+  publicUrl: string;
+  log: Logger;
+}
+
+const ACCEPTABLE = new Set(['application/json', 'application/problem+json', 'application/*', '*/*']);
+const WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
+
+/** 406 unless the client accepts JSON; 415 unless a body is JSON (an empty body counts as {}). */
+function negotiate(req: Request, _res: Response, next: NextFunction): void {
+  const accept = req.headers.accept;
+  if (accept && !accept.split(',').some((part) => ACCEPTABLE.has(part.split(';')[0]!.trim().toLowerCase()))) {
+    return next(notAcceptable());
+  }
+  if (WITH_BODY.has(req.method)) {
+    const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+    const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (hasBody && type !== 'application/json') return next(unsupportedMediaType(type || '(none)'));
+    if (!hasBody) req.body = {};
+  }
+  next();
+}
+
+/** Writes a Reply: JSON bodies, streamed arrays with back-pressure, or headers only. */
+async function send(res: Response, r: Reply): Promise<void> {
+  res.status(r.status);
+  for (const [k, v] of Object.entries(r.headers ?? {})) res.setHeader(k, v);
+  if (r.items) {
+    res.setHeader('Content-Type', 'application/json');
+    if (res.req.method === 'HEAD') return void res.end();
+    let first = true;
+    res.write('[');
+    for await (const item of r.items) {
+      const chunk = (first ? '' : ',') + JSON.stringify(item);
+      first = false;
+      if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve));
+      if (res.destroyed) return; // client went away: stop reading rows
+    }
+    res.end(']');
+    return;
+  }
+  if (r.body === undefined) return void res.end();
+  res.setHeader('Content-Type', r.contentType ?? 'application/json');
+  res.end(typeof r.body === 'string' ? r.body : JSON.stringify(r.body));
+}
+
+/**
+ * Everything under one API root: the published spec (no auth), content negotiation, JSON
+ * parsing, then openapi-backend. Every answer carries API-version; every error is problem+json.
+ */
+export function apiRouter(o: ApiRouterOptions): express.Router {
+  const router = express.Router();
+  router.use((_req, res, next) => {
+    res.setHeader('API-version', o.apiVersion);
+    next();
+  });
+  router.get('/schema/openapi.yaml', (_req, res) => void res.type('application/yaml').send(o.spec.text));
+  router.get('/schema/openapi.json', (_req, res) => void res.type('application/json').send(o.spec.json));
+  router.use(negotiate);
+  router.use(express.json({ type: () => true, limit: '1mb', strict: true }));
+  router.use((req, res, next) => {
+    const request: ApiRequest = {
+      method: req.method === 'HEAD' ? 'GET' : req.method,
+      path: req.baseUrl + req.path,
+      query: req.query as ApiRequest['query'],
+      headers: req.headers as ApiRequest['headers'],
+      body: req.body as unknown,
+    };
+    o.backend
+      .handleRequest(request, req, res)
+      .then((r: Reply) => send(res, r))
+      .catch(next);
+  });
+  router.use(problemHandler(o));
+  return router;
+}
+
+function problemHandler(o: ApiRouterOptions): ErrorRequestHandler {
+  return (err: unknown, req, res, _next) => {
+    const e = err as { type?: string; status?: number; message?: string };
+    let problem: Problem;
+    if (err instanceof Problem) problem = err;
+    else if (e?.type === 'entity.parse.failed') problem = parseError(e.message ?? 'malformed JSON');
+    else if (e?.type === 'entity.too.large') problem = new Problem(413, 'too_large', 'Request body too large.', 'The body exceeds 1 MB.');
+    else if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') problem = unsupportedMediaType(req.headers['content-type'] ?? '');
+    else problem = internalError();
+    if (problem.status >= 500) o.log.error({ err, method: req.method, url: req.originalUrl }, 'request failed');
+    if (res.headersSent) return void res.destroy();
+    res.status(problem.status).setHeader('Content-Type', 'application/problem+json');
+    res.end(JSON.stringify(problem.toJson(o.publicUrl)));
+  };
+}

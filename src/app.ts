@@ -1,0 +1,70 @@
+import express from 'express';
+import { Authenticator } from './auth/authenticator.js';
+import { NO_GRANT, type Grant } from './auth/scopes.js';
+import * as applicaties from './db/applicaties.js';
+import * as services from './db/services.js';
+import type { Db } from './db/knex.js';
+import type { Config } from './config.js';
+import type { Logger } from './logger.js';
+import { createBackend } from './api/backend.js';
+import { resourceHandlers, type WriteHooks } from './api/handlers.js';
+import { apiRouter } from './api/router.js';
+import { KIC_API_VERSION, loadSpec } from './api/spec.js';
+import type { DomainContext } from './domain/resource.js';
+import { RESOURCE_DEFS } from './domain/registry.js';
+import { Urls } from './domain/urls.js';
+import { notFound, type Problem } from './errors.js';
+import { autorisatiesApiGrants } from './remote/autorisaties.js';
+import { HttpRemoteChecks } from './remote/checks.js';
+import { RemoteHttp } from './remote/http.js';
+import { ServiceRegistry } from './remote/services.js';
+
+export interface AppDeps {
+  config: Config;
+  db: Db;
+  log: Logger;
+  hooks?: WriteHooks;
+}
+
+/** The HTTP application without a listening socket: main.ts and the tests listen on it. */
+export async function createApp(deps: AppDeps): Promise<express.Express> {
+  const { config, db, log } = deps;
+  const urls = new Urls(config.publicUrl);
+  const registry = new ServiceRegistry(() => services.list(db));
+  const http = new RemoteHttp(registry, config.outgoingTimeoutMs);
+  const ctx: DomainContext = { db, urls, remote: new HttpRemoteChecks(http) };
+
+  const localGrant = async (clientId: string): Promise<Grant> => {
+    const a = await applicaties.findByClientId(db, clientId);
+    return a ? { heeftAlleAutorisaties: a.heeftAlleAutorisaties, scopes: new Set(a.scopes) } : NO_GRANT;
+  };
+  const auth = new Authenticator(
+    {
+      secretFor: async (clientId) => (await applicaties.findByClientId(db, clientId))?.secret,
+      grantFor: config.ac
+        ? autorisatiesApiGrants(http, { ...config.ac, component: config.component, log })
+        : localGrant,
+    },
+    config.jwt,
+  );
+
+  const spec = loadSpec('klantinteracties.yaml');
+  const handlers = Object.assign({}, ...RESOURCE_DEFS.map((def) => resourceHandlers(def, ctx, deps.hooks)));
+  const backend = await createBackend({
+    definition: spec.definition,
+    apiRoot: '/api/v1',
+    auth,
+    handlers,
+    lenientQueryOperations: new Set(['klant_list', 'contactmoment_list', 'verzoek_list']),
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use('/api/v1', apiRouter({ backend, spec, apiVersion: KIC_API_VERSION, publicUrl: config.publicUrl, log }));
+  app.use((req, res) => {
+    const problem: Problem = notFound(`Nothing at ${req.path}; the API lives under /api/v1.`);
+    res.status(404).type('application/problem+json').send(problem.toJson(config.publicUrl));
+  });
+  return app;
+}

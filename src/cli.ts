@@ -1,0 +1,158 @@
+import { Command, Option } from 'commander';
+import { randomBytes } from 'node:crypto';
+import { loadConfig, type Config } from './config.js';
+import { createLogger } from './logger.js';
+import { createDb, type Db } from './db/knex.js';
+import { migrateToLatest } from './db/migrate.js';
+import * as applicaties from './db/applicaties.js';
+import * as services from './db/services.js';
+import { signZgwToken } from './auth/jwt-zgw.js';
+import { SCOPES } from './auth/scopes.js';
+import { startServer } from './server.js';
+
+/** Runs `fn` with a migrated database and closes it afterwards. */
+async function withDb<T>(fn: (db: Db, config: Config) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const db = createDb(config.database);
+  try {
+    await migrateToLatest(db);
+    return await fn(db, config);
+  } finally {
+    await db.destroy();
+  }
+}
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+
+const program = new Command('kic').description('Klantinteracties component (VNG Klantinteracties API 1.0.0-rc1)');
+
+program
+  .command('serve', { isDefault: true })
+  .description('migrate the database and serve the API')
+  .action(async () => {
+    const config = loadConfig();
+    const log = createLogger(config.logLevel);
+    const running = await startServer(config, log);
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) process.exit(1); // a second signal: stop at once
+      stopping = true;
+      log.info({ signal }, 'shutting down');
+      running.close().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          log.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+  });
+
+program
+  .command('migrate')
+  .description('bring the database schema up to date and exit')
+  .action(() =>
+    withDb(async () => {
+      out('database is up to date');
+    }),
+  );
+
+const applicatie = program.command('applicatie').description('client applications allowed to call the API');
+applicatie
+  .command('add')
+  .description('register (or replace) a client application')
+  .requiredOption('--client-id <id>', 'the client_id its tokens carry')
+  .option('--secret <secret>', 'shared secret for HS256 (default: a random one, printed once)')
+  .option('--label <label>', 'a name for people', '')
+  .option('--scopes <scopes>', `comma-separated scopes (${SCOPES.join(', ')})`, '')
+  .option('--all', 'heeftAlleAutorisaties: every scope', false)
+  .action((o: { clientId: string; secret?: string; label: string; scopes: string; all: boolean }) =>
+    withDb(async (db) => {
+      const scopes = o.scopes.split(',').map((s) => s.trim()).filter(Boolean);
+      const unknown = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
+      if (unknown.length) throw new Error(`unknown scopes: ${unknown.join(', ')}`);
+      const secret = o.secret ?? randomBytes(18).toString('base64url');
+      await applicaties.upsert(db, { clientId: o.clientId, secret, label: o.label, heeftAlleAutorisaties: o.all, scopes });
+      out(`applicatie ${o.clientId} saved${o.secret ? '' : `; its secret (shown once): ${secret}`}`);
+    }),
+  );
+applicatie
+  .command('list')
+  .description('list client applications (without secrets)')
+  .action(() =>
+    withDb(async (db) => {
+      for (const a of await applicaties.list(db)) {
+        out(`${a.clientId}\t${a.heeftAlleAutorisaties ? 'heeftAlleAutorisaties' : a.scopes.join(',')}\t${a.label}`);
+      }
+    }),
+  );
+applicatie
+  .command('remove')
+  .description('remove a client application')
+  .requiredOption('--client-id <id>')
+  .action((o: { clientId: string }) =>
+    withDb(async (db) => {
+      if (!(await applicaties.remove(db, o.clientId))) throw new Error(`no applicatie ${o.clientId}`);
+      out(`applicatie ${o.clientId} removed`);
+    }),
+  );
+
+const service = program.command('service').description('other APIs this component may call (DRC, ZRC, AC, …)');
+service
+  .command('add')
+  .description('register (or replace) a service and the credentials for calling it')
+  .requiredOption('--api-root <url>', 'API root, e.g. https://drc.example/api/v1/')
+  .option('--client-id <id>', 'client_id for our outgoing JWT', '')
+  .option('--secret <secret>', 'secret for our outgoing JWT', '')
+  .option('--label <label>', 'a name for people', '')
+  .option('--user-id <id>', 'user_id claim', '')
+  .option('--user-representation <name>', 'user_representation claim', '')
+  .action((o: { apiRoot: string; clientId: string; secret: string; label: string; userId: string; userRepresentation: string }) =>
+    withDb(async (db) => {
+      const root = new URL(o.apiRoot);
+      if (root.protocol !== 'http:' && root.protocol !== 'https:') throw new Error('--api-root must be an http(s) URL');
+      const apiRoot = root.href.endsWith('/') ? root.href : `${root.href}/`;
+      await services.upsert(db, { apiRoot, label: o.label, clientId: o.clientId, secret: o.secret, userId: o.userId, userRepresentation: o.userRepresentation });
+      out(`service ${apiRoot} saved`);
+    }),
+  );
+service
+  .command('list')
+  .description('list services (without secrets)')
+  .action(() =>
+    withDb(async (db) => {
+      for (const s of await services.list(db)) out(`${s.apiRoot}\t${s.clientId}\t${s.label}`);
+    }),
+  );
+service
+  .command('remove')
+  .description('remove a service')
+  .requiredOption('--api-root <url>')
+  .action((o: { apiRoot: string }) =>
+    withDb(async (db) => {
+      const apiRoot = o.apiRoot.endsWith('/') ? o.apiRoot : `${o.apiRoot}/`;
+      if (!(await services.remove(db, apiRoot)) && !(await services.remove(db, o.apiRoot))) throw new Error(`no service ${o.apiRoot}`);
+      out(`service ${apiRoot} removed`);
+    }),
+  );
+
+program
+  .command('token')
+  .description('print a JWT-ZGW token for a registered client application, for trying the API with curl')
+  .requiredOption('--client-id <id>')
+  .addOption(new Option('--user-id <id>', 'user_id claim').default(''))
+  .addOption(new Option('--user-representation <name>', 'user_representation claim').default(''))
+  .action((o: { clientId: string; userId: string; userRepresentation: string }) =>
+    withDb(async (db) => {
+      const a = await applicaties.findByClientId(db, o.clientId);
+      if (!a) throw new Error(`no applicatie ${o.clientId}; add it with: kic applicatie add --client-id ${o.clientId}`);
+      out(await signZgwToken({ clientId: a.clientId, secret: a.secret, userId: o.userId, userRepresentation: o.userRepresentation }));
+    }),
+  );
+
+program.parseAsync().catch((err: unknown) => {
+  process.stderr.write(`kic: ${(err as Error).message}\n`);
+  process.exit(1);
+});

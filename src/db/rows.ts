@@ -1,0 +1,51 @@
+import type { Db } from './knex.js';
+
+// Generic row access for the eight resource tables: each has an integer `id` (list order,
+// keyset pagination) and a unique public `uuid`. Resource-specific SQL lives next to it.
+
+export type Row = Record<string, unknown> & { id: number; uuid: string };
+
+export async function findByUuid(db: Db, table: string, uuid: string): Promise<Row | undefined> {
+  return (await db(table).where({ uuid }).first()) as Row | undefined;
+}
+
+export async function exists(db: Db, table: string, uuid: string): Promise<boolean> {
+  return (await db(table).where({ uuid }).first('id')) !== undefined;
+}
+
+export async function insert(db: Db, table: string, values: Record<string, unknown>): Promise<Row> {
+  await db(table).insert(values);
+  return (await findByUuid(db, table, values['uuid'] as string))!;
+}
+
+export async function updateByUuid(db: Db, table: string, uuid: string, values: Record<string, unknown>): Promise<Row | undefined> {
+  await db(table).where({ uuid }).update(values);
+  return findByUuid(db, table, uuid);
+}
+
+export async function deleteByUuid(db: Db, table: string, uuid: string): Promise<boolean> {
+  return (await db(table).where({ uuid }).delete()) > 0;
+}
+
+/** Equality filters on columns; a list of values means "any of these". */
+export type Filters = Record<string, string | string[]>;
+
+/**
+ * Yields every row matching the filters in id order, in batches of `batchSize` fetched by keyset
+ * (`id > last`): memory stays flat however many rows there are, and no connection is held
+ * between batches, so other requests keep being served while a long list streams out.
+ */
+export async function* streamRows(db: Db, table: string, filters: Filters = {}, batchSize = 500): AsyncGenerator<Row> {
+  let after = 0;
+  for (;;) {
+    const query = db(table).where('id', '>', after).orderBy('id').limit(batchSize);
+    for (const [column, value] of Object.entries(filters)) {
+      if (Array.isArray(value)) query.whereIn(column, value);
+      else query.where(column, value);
+    }
+    const rows = (await query) as Row[];
+    for (const row of rows) yield row;
+    if (rows.length < batchSize) return;
+    after = rows[rows.length - 1]!.id;
+  }
+}

@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../db/knex.js';
+import { isUniqueViolation } from '../db/knex.js';
+import * as rows from '../db/rows.js';
+import type { Filters, Row } from '../db/rows.js';
+import { invalid, invalidParam, notFound, type InvalidParam } from '../errors.js';
+import type { RemoteChecks } from './remote.js';
+import type { ResourceName, Urls } from './urls.js';
+
+export type Json = Record<string, unknown>;
+export type { Row };
+
+/** Everything a domain operation may use; the same for the APIs and the admin. */
+export interface DomainContext {
+  db: Db;
+  urls: Urls;
+  remote: RemoteChecks;
+}
+
+/** Outcome of turning list query parameters into column filters. */
+export type ListFilters = { filters: Filters } | { empty: true };
+
+/**
+ * One resource of the standard: how its rows look in the API, how API input becomes columns
+ * (with every validation rule that needs the database or another component), and its filters.
+ * The generic operations below do the rest the same way for all eight resources.
+ */
+export interface ResourceDef {
+  name: ResourceName;
+  /** Prefix of the operationIds: klant, contactmoment, … */
+  singular: string;
+  /** Row → API representation with every property of the spec, in the reference's order. */
+  toApi(row: Row, urls: Urls): Json;
+  /**
+   * Validates a complete input (create, or replace after merging a partial update) and returns
+   * the column values. Throws a 400 Problem listing every field problem.
+   */
+  toColumns(input: Json, ctx: DomainContext, existing?: Row): Promise<Record<string, unknown>>;
+  /** API fields that may not change once created (`wijzigen-niet-toegelaten`). */
+  immutable?: readonly string[];
+  /** Turns validated list query parameters into column filters. */
+  listFilters?(query: Record<string, string>, ctx: DomainContext): ListFilters;
+  /** Refuses a delete that the standard forbids (e.g. while the remote relation exists). */
+  beforeRemove?(row: Row, ctx: DomainContext): Promise<void>;
+  /** The problem to report when a unique constraint fires on insert or update. */
+  uniqueProblem?: InvalidParam;
+}
+
+const DEFAULT_UNIQUE: InvalidParam = {
+  name: 'nonFieldErrors',
+  code: 'unique',
+  reason: 'This combination already exists.',
+};
+
+export async function get(ctx: DomainContext, def: ResourceDef, uuid: string): Promise<Row> {
+  const row = await rows.findByUuid(ctx.db, def.name, uuid);
+  if (!row) throw notFound();
+  return row;
+}
+
+/** Every row matching the list filters, streamed in creation order. */
+export function list(ctx: DomainContext, def: ResourceDef, query: Record<string, string>): AsyncIterable<Row> {
+  const f = def.listFilters ? def.listFilters(query, ctx) : { filters: {} };
+  if ('empty' in f) return (async function* () {})();
+  return rows.streamRows(ctx.db, def.name, f.filters);
+}
+
+export async function create(ctx: DomainContext, def: ResourceDef, input: Json): Promise<Row> {
+  const columns = await def.toColumns(input, ctx);
+  const now = Date.now();
+  try {
+    return await rows.insert(ctx.db, def.name, { uuid: randomUUID(), ...columns, ...timestamps(def, now, true) });
+  } catch (err) {
+    throw translateWriteError(def, err);
+  }
+}
+
+/**
+ * PUT replaces the whole resource (omitted optional fields are cleared); PATCH overlays the given
+ * fields on the current representation. Both then go through the same validation as a create.
+ */
+export async function update(ctx: DomainContext, def: ResourceDef, uuid: string, input: Json, partial: boolean): Promise<Row> {
+  const existing = await get(ctx, def, uuid);
+  const current = def.toApi(existing, ctx.urls);
+  const changed = (def.immutable ?? []).filter(
+    (field) => field in input && JSON.stringify(input[field] ?? null) !== JSON.stringify(current[field] ?? null),
+  );
+  if (changed.length) {
+    throw invalid(changed.map((name) => ({ name, code: 'wijzigen-niet-toegelaten', reason: 'Dit veld mag niet gewijzigd worden.' })));
+  }
+  const merged = partial ? { ...withoutUrl(current), ...input } : input;
+  const columns = await def.toColumns(merged, ctx, existing);
+  try {
+    const row = await rows.updateByUuid(ctx.db, def.name, uuid, { ...columns, ...timestamps(def, Date.now(), false) });
+    if (!row) throw notFound();
+    return row;
+  } catch (err) {
+    throw translateWriteError(def, err);
+  }
+}
+
+export async function remove(ctx: DomainContext, def: ResourceDef, uuid: string): Promise<void> {
+  const existing = await get(ctx, def, uuid);
+  await def.beforeRemove?.(existing, ctx);
+  if (!(await rows.deleteByUuid(ctx.db, def.name, uuid))) throw notFound();
+}
+
+const MUTABLE: ReadonlySet<ResourceName> = new Set(['klanten', 'contactmomenten', 'verzoeken']);
+
+function timestamps(def: ResourceDef, now: number, creating: boolean): Record<string, number> {
+  if (!MUTABLE.has(def.name)) return creating ? { created_at: now } : {};
+  return creating ? { created_at: now, updated_at: now } : { updated_at: now };
+}
+
+function withoutUrl(representation: Json): Json {
+  const { url: _url, ...rest } = representation;
+  return rest;
+}
+
+/** A race lost to a constraint is still the client's 400, never a 500. */
+function translateWriteError(def: ResourceDef, err: unknown): unknown {
+  if (isUniqueViolation(err)) return invalid([def.uniqueProblem ?? DEFAULT_UNIQUE]);
+  if (isForeignKeyViolation(err)) {
+    return invalidParam('nonFieldErrors', 'does_not_exist', 'A referenced resource was deleted meanwhile.');
+  }
+  return err;
+}
+
+function isForeignKeyViolation(err: unknown): boolean {
+  const code = (err as { code?: string })?.code;
+  return code === '23503' || code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
+}

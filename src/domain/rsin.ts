@@ -1,0 +1,15 @@
+import type { InvalidParam } from '../errors.js';
+
+/**
+ * Checks an RSIN (and BSN) as vng-api-common's validate_rsin does: nine digits passing the
+ * 11-proof, where the last digit weighs -1.
+ */
+export function checkRsin(value: string, name: string): InvalidParam | undefined {
+  if (!/^\d+$/.test(value)) return { name, code: 'only-digits', reason: 'Voer alleen cijfers in.' };
+  if (value.length !== 9) return { name, code: 'invalid-length', reason: 'Een RSIN bestaat uit 9 cijfers.' };
+  let total = 0;
+  for (let i = 0; i < 8; i++) total += Number(value[i]) * (9 - i);
+  total -= Number(value[8]);
+  if (total % 11 !== 0) return { name, code: 'invalid', reason: 'Onjuist RSIN: het voldoet niet aan de 11-proef.' };
+  return undefined;
+}

@@ -1,0 +1,92 @@
+import { got, type Response } from 'got';
+import { signZgwToken } from '../auth/jwt-zgw.js';
+import type { ServiceRegistry, Service } from './services.js';
+
+/** What came back from a remote API, or why nothing did. */
+export type FetchOutcome =
+  | { ok: true; status: number; body: string; json: unknown }
+  | { ok: false; reason: string; status?: number; body?: string };
+
+/** The URL is not under any registered service: we never fetch it. */
+export class UnregisteredUrlError extends Error {
+  constructor(readonly url: string) {
+    super(`${url} is not under the API root of any registered service`);
+  }
+}
+
+/**
+ * Outgoing HTTP, only to registered services: each call carries a fresh JWT-ZGW for that
+ * service, has a timeout, is not retried behind the caller's back, and follows redirects only
+ * within registered services.
+ */
+export class RemoteHttp {
+  constructor(
+    private readonly services: ServiceRegistry,
+    private readonly timeoutMs: number,
+  ) {}
+
+  async serviceFor(url: string): Promise<Service> {
+    const service = await this.services.match(url);
+    if (!service) throw new UnregisteredUrlError(url);
+    return service;
+  }
+
+  /** GET a URL under a registered service. Never throws for remote failures: see FetchOutcome. */
+  async get(url: string, headers: Record<string, string> = {}): Promise<FetchOutcome> {
+    return this.request('GET', url, headers);
+  }
+
+  async request(method: 'GET' | 'POST' | 'DELETE', url: string, headers: Record<string, string> = {}, json?: unknown): Promise<FetchOutcome> {
+    const service = await this.serviceFor(url);
+    let response: Response<string>;
+    try {
+      response = await got(url, {
+        method,
+        headers: { accept: 'application/json', ...headers, ...(await this.authHeader(service)) },
+        ...(json === undefined ? {} : { json }),
+        timeout: { request: this.timeoutMs },
+        retry: { limit: 0 },
+        throwHttpErrors: false,
+        followRedirect: true,
+        maxRedirects: 5,
+        hooks: {
+          beforeRedirect: [
+            async (options) => {
+              const target = options.url?.toString() ?? '';
+              if (!(await this.services.match(target))) throw new UnregisteredUrlError(target);
+              Object.assign(options.headers, await this.authHeader(await this.serviceFor(target)));
+            },
+          ],
+        },
+      });
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      if (e instanceof UnregisteredUrlError || (e as { cause?: unknown }).cause instanceof UnregisteredUrlError) {
+        return { ok: false, reason: `it redirected outside the registered services` };
+      }
+      return { ok: false, reason: `${e.code ?? e.name}: ${e.message}` };
+    }
+    const body = response.body;
+    let parsed: unknown;
+    try {
+      parsed = body === '' ? undefined : JSON.parse(body);
+    } catch {
+      parsed = undefined;
+    }
+    if (response.statusCode >= 200 && response.statusCode < 300) {
+      return { ok: true, status: response.statusCode, body, json: parsed };
+    }
+    return { ok: false, status: response.statusCode, body, reason: `it answered HTTP ${response.statusCode}` };
+  }
+
+  private async authHeader(service: Service): Promise<Record<string, string>> {
+    if (!service.clientId || !service.secret) return {};
+    const token = await signZgwToken({
+      clientId: service.clientId,
+      secret: service.secret,
+      userId: service.userId,
+      userRepresentation: service.userRepresentation,
+    });
+    return { authorization: `Bearer ${token}` };
+  }
+}

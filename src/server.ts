@@ -1,0 +1,66 @@
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import { createApp } from './app.js';
+import { describeDatabase, type Config } from './config.js';
+import * as applicaties from './db/applicaties.js';
+import { createDb, type Db } from './db/knex.js';
+import { migrateToLatest } from './db/migrate.js';
+import type { Logger } from './logger.js';
+import { SCOPES } from './auth/scopes.js';
+
+export interface RunningServer {
+  server: Server;
+  db: Db;
+  /** The port actually bound (PORT=0 picks a free one). */
+  port: number;
+  close(): Promise<void>;
+}
+
+export const DEMO_CLIENT_ID = 'kic-demo';
+
+/**
+ * Migrates, creates the demo client on the first start of an empty database, and listens.
+ * Several instances may do this at once against one PostgreSQL database.
+ */
+export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
+  const db = createDb(config.database);
+  const applied = await migrateToLatest(db);
+  if (applied.length) log.info({ applied }, 'database migrated');
+  if (config.createDemoClient && (await applicaties.count(db)) === 0) await createDemoClient(db, config, log);
+
+  const app = await createApp({ config, db, log });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.port, config.host, () => resolve(s));
+    s.once('error', reject);
+  });
+  server.keepAliveTimeout = 65_000; // longer than common proxies' idle timeout, so they never reuse a closed socket
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  log.info({ port, database: describeDatabase(config.database), publicUrl: config.publicUrl }, 'kic listening');
+  return {
+    server,
+    db,
+    port,
+    close: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await db.destroy();
+    },
+  };
+}
+
+async function createDemoClient(db: Db, config: Config, log: Logger): Promise<void> {
+  const secret = randomBytes(18).toString('base64url');
+  await applicaties.upsert(db, { clientId: DEMO_CLIENT_ID, secret, label: 'Demo client', heeftAlleAutorisaties: false, scopes: [...SCOPES] });
+  log.info({ clientId: DEMO_CLIENT_ID }, 'created a demo API client');
+  // Shown once, on the console of whoever started the component; never logged as a field.
+  process.stderr.write(
+    [
+      '',
+      `  A demo API client was created: client_id "${DEMO_CLIENT_ID}", secret "${secret}" (all klanten.* scopes).`,
+      '  Get a token for it with:',
+      `    npm run kic -- token --client-id ${DEMO_CLIENT_ID}`,
+      `  and call the API: curl -H "Authorization: Bearer <token>" ${config.publicUrl}/api/v1/klanten`,
+      '',
+    ].join('\n') + '\n',
+  );
+}
