@@ -1,6 +1,6 @@
 import express, { type ErrorRequestHandler, type NextFunction, type Request, type Response } from 'express';
 import type { OpenAPIBackend, Request as ApiRequest } from 'openapi-backend';
-import { Problem, internalError, notAcceptable, parseError, unsupportedMediaType } from '../errors.js';
+import { Problem, internalError, notAcceptable, notFound, parseError, unsupportedMediaType } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Reply } from './reply.js';
 import type { LoadedSpec } from './spec.js';
@@ -69,6 +69,8 @@ export function apiRouter(o: ApiRouterOptions): express.Router {
   router.use(negotiate);
   router.use(express.json({ type: () => true, limit: '1mb', strict: true }));
   router.use((req, res, next) => {
+    // No trailing slashes in this standard: `/klanten/` is not `/klanten` (openapi-backend would strip it).
+    if (req.path.length > 1 && req.path.endsWith('/')) return next(notFound());
     const request: ApiRequest = {
       method: req.method === 'HEAD' ? 'GET' : req.method,
       path: req.baseUrl + req.path,
