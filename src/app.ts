@@ -9,6 +9,7 @@ import type { Logger } from './logger.js';
 import { createBackend } from './api/backend.js';
 import { resourceHandlers, type WriteHooks } from './api/handlers.js';
 import { apiRouter } from './api/router.js';
+import { SpecShapes } from './api/shapes.js';
 import { KIC_API_VERSION, loadSpec } from './api/spec.js';
 import type { DomainContext } from './domain/resource.js';
 import { RESOURCE_DEFS } from './domain/registry.js';
@@ -32,7 +33,8 @@ export async function createApp(deps: AppDeps): Promise<express.Express> {
   const urls = new Urls(config.publicUrl);
   const registry = new ServiceRegistry(() => services.list(db));
   const http = new RemoteHttp(registry, config.outgoingTimeoutMs);
-  const ctx: DomainContext = { db, urls, remote: new HttpRemoteChecks(http) };
+  const spec = loadSpec('klantinteracties.yaml');
+  const ctx: DomainContext = { db, urls, remote: new HttpRemoteChecks(http), shapes: new SpecShapes(spec.definition) };
 
   const localGrant = async (clientId: string): Promise<Grant> => {
     const a = await applicaties.findByClientId(db, clientId);
@@ -48,7 +50,6 @@ export async function createApp(deps: AppDeps): Promise<express.Express> {
     config.jwt,
   );
 
-  const spec = loadSpec('klantinteracties.yaml');
   const handlers = Object.assign({}, ...RESOURCE_DEFS.map((def) => resourceHandlers(def, ctx, deps.hooks)));
   const backend = await createBackend({
     definition: spec.definition,

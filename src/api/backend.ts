@@ -48,8 +48,14 @@ export async function createBackend(o: BackendOptions): Promise<OpenAPIBackend> 
     return handler(c);
   };
 
+  // Generic resource handlers cover every action; register only the operations the spec has.
+  const specOperations = new Set(
+    Object.values((o.definition['paths'] ?? {}) as Record<string, Record<string, { operationId?: string }>>).flatMap((item) =>
+      Object.values(item).map((op) => op?.operationId),
+    ),
+  );
   api.register({
-    ...Object.fromEntries(Object.keys(o.handlers).map((id) => [id, runOperation])),
+    ...Object.fromEntries(Object.keys(o.handlers).filter((id) => specOperations.has(id)).map((id) => [id, runOperation])),
     notFound: () => {
       throw notFound();
     },

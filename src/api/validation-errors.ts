@@ -16,7 +16,7 @@ function locate(e: ErrorObject): { part: string; name: string } {
 const typeName = (data: unknown): string => (data === null ? 'null' : Array.isArray(data) ? 'list' : typeof data);
 
 /** Maps one ajv error to the field code and reason the reference (DRF) would give. */
-function toParam(e: ErrorObject): InvalidParam {
+export function toParam(e: ErrorObject): InvalidParam {
   const { name } = locate(e);
   const p = e.params as Record<string, unknown>;
   switch (e.keyword) {

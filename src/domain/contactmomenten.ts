@@ -37,7 +37,7 @@ export const contactmomenten: ResourceDef = {
       problems.add({
         name: 'nonFieldErrors',
         code: 'invalid-medewerker',
-        reason: 'medewerker of medewerkerIdentificatie moet opgegeven worden.',
+        reason: 'medewerker or medewerkerIdentificatie must be provided',
       });
     }
     problems.throwIfAny();
@@ -52,7 +52,7 @@ export const contactmomenten: ResourceDef = {
       onderwerp_links: JSON.stringify(input['onderwerpLinks'] ?? []),
       initiatiefnemer: text(input['initiatiefnemer']),
       medewerker: text(input['medewerker']),
-      medewerker_identificatie: hasContent(medewerkerIdentificatie) ? jsonOrNull(medewerkerIdentificatie) : null,
+      medewerker_identificatie: hasContent(medewerkerIdentificatie) ? jsonOrNull(ctx.shapes.complete('Medewerker', medewerkerIdentificatie)) : null,
     };
   },
 };

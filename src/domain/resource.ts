@@ -5,6 +5,7 @@ import * as rows from '../db/rows.js';
 import type { Filters, Row } from '../db/rows.js';
 import { invalid, invalidParam, notFound, type InvalidParam } from '../errors.js';
 import type { RemoteChecks } from './remote.js';
+import type { Shapes } from './shapes.js';
 import type { ResourceName, Urls } from './urls.js';
 
 export type Json = Record<string, unknown>;
@@ -15,6 +16,7 @@ export interface DomainContext {
   db: Db;
   urls: Urls;
   remote: RemoteChecks;
+  shapes: Shapes;
 }
 
 /** Outcome of turning list query parameters into column filters. */
@@ -65,13 +67,19 @@ export function list(ctx: DomainContext, def: ResourceDef, query: Record<string,
   return rows.streamRows(ctx.db, def.name, f.filters);
 }
 
+/**
+ * Validates and inserts. A unique constraint that fires is retried twice: a generated value (a
+ * verzoek's identificatie) then gets the next number, while a real duplicate fails the same way
+ * again and becomes the client's 400.
+ */
 export async function create(ctx: DomainContext, def: ResourceDef, input: Json): Promise<Row> {
-  const columns = await def.toColumns(input, ctx);
-  const now = Date.now();
-  try {
-    return await rows.insert(ctx.db, def.name, { uuid: randomUUID(), ...columns, ...timestamps(def, now, true) });
-  } catch (err) {
-    throw translateWriteError(def, err);
+  for (let attempt = 1; ; attempt++) {
+    const columns = await def.toColumns(input, ctx);
+    try {
+      return await rows.insert(ctx.db, def.name, { uuid: randomUUID(), ...columns, ...timestamps(def, Date.now(), true) });
+    } catch (err) {
+      if (!(isUniqueViolation(err) && attempt < 3)) throw translateWriteError(def, err);
+    }
   }
 }
 
@@ -83,7 +91,8 @@ export async function update(ctx: DomainContext, def: ResourceDef, uuid: string,
   const existing = await get(ctx, def, uuid);
   const current = def.toApi(existing, ctx.urls);
   const changed = (def.immutable ?? []).filter(
-    (field) => field in input && JSON.stringify(input[field] ?? null) !== JSON.stringify(current[field] ?? null),
+    // As vng-api-common's IsImmutableValidator: "" means "not given" (a verzoek keeps its identificatie).
+    (field) => field in input && input[field] !== '' && JSON.stringify(input[field] ?? null) !== JSON.stringify(current[field] ?? null),
   );
   if (changed.length) {
     throw invalid(changed.map((name) => ({ name, code: 'wijzigen-niet-toegelaten', reason: 'Dit veld mag niet gewijzigd worden.' })));

@@ -5,11 +5,11 @@ import type { InvalidParam } from '../errors.js';
  * 11-proof, where the last digit weighs -1.
  */
 export function checkRsin(value: string, name: string): InvalidParam | undefined {
-  if (!/^\d+$/.test(value)) return { name, code: 'only-digits', reason: 'Voer alleen cijfers in.' };
-  if (value.length !== 9) return { name, code: 'invalid-length', reason: 'Een RSIN bestaat uit 9 cijfers.' };
+  if (!/^\d+$/.test(value)) return { name, code: 'only-digits', reason: 'Waarde moet numeriek zijn.' };
+  if (value.length !== 9) return { name, code: 'invalid-length', reason: 'RSIN moet 9 tekens lang zijn.' };
   let total = 0;
   for (let i = 0; i < 8; i++) total += Number(value[i]) * (9 - i);
   total -= Number(value[8]);
-  if (total % 11 !== 0) return { name, code: 'invalid', reason: 'Onjuist RSIN: het voldoet niet aan de 11-proef.' };
+  if (total % 11 !== 0) return { name, code: 'invalid', reason: 'Onjuist RSIN nummer.' };
   return undefined;
 }
