@@ -1,4 +1,5 @@
 import express from 'express';
+import { LRUCache } from 'lru-cache';
 import { Authenticator } from './auth/authenticator.js';
 import { NO_GRANT, type Grant } from './auth/scopes.js';
 import * as applicaties from './db/applicaties.js';
@@ -36,13 +37,21 @@ export async function createApp(deps: AppDeps): Promise<express.Express> {
   const spec = loadSpec('klantinteracties.yaml');
   const ctx: DomainContext = { db, urls, remote: new HttpRemoteChecks(http), shapes: new SpecShapes(spec.definition) };
 
+  // Client applications are read at most every few seconds per client: a busy client costs no
+  // database read per request, while `kic applicatie add|remove` still takes effect promptly.
+  const applicatieCache = new LRUCache<string, { a: applicaties.Applicatie | undefined }>({
+    max: 1000,
+    ttl: 5_000,
+    fetchMethod: async (clientId) => ({ a: await applicaties.findByClientId(db, clientId) }),
+  });
+  const applicatie = async (clientId: string) => (await applicatieCache.fetch(clientId))?.a;
   const localGrant = async (clientId: string): Promise<Grant> => {
-    const a = await applicaties.findByClientId(db, clientId);
+    const a = await applicatie(clientId);
     return a ? { heeftAlleAutorisaties: a.heeftAlleAutorisaties, scopes: new Set(a.scopes) } : NO_GRANT;
   };
   const auth = new Authenticator(
     {
-      secretFor: async (clientId) => (await applicaties.findByClientId(db, clientId))?.secret,
+      secretFor: async (clientId) => (await applicatie(clientId))?.secret,
       grantFor: config.ac
         ? autorisatiesApiGrants(http, { ...config.ac, component: config.component, log })
         : localGrant,

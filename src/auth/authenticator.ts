@@ -1,4 +1,3 @@
-import { LRUCache } from 'lru-cache';
 import { forbidden } from '../errors.js';
 import { verifyZgwToken, type Caller, type JwtSettings } from './jwt-zgw.js';
 import { allows, type Grant } from './scopes.js';
@@ -12,32 +11,18 @@ export interface AuthSources {
 
 /**
  * Decides whether a request may run: token first (403 with the token's problem), then scopes
- * (403 permission_denied). Secrets are cached for a few seconds so a busy client does not cost
- * a database read per request, while `kic applicatie remove` still takes effect promptly.
+ * (403 permission_denied). The sources do their own caching.
  */
 export class Authenticator {
-  private readonly secrets: LRUCache<string, { secret: string | undefined }>;
-
   constructor(
     private readonly sources: AuthSources,
     private readonly jwt: JwtSettings,
-    cacheMs = 5_000,
-  ) {
-    this.secrets = new LRUCache({ max: 1000, ttl: cacheMs });
-  }
+  ) {}
 
   async authorise(authorization: string | undefined, requiredScopes: readonly string[]): Promise<Caller> {
-    const caller = await verifyZgwToken(authorization, (id) => this.secretFor(id), this.jwt);
+    const caller = await verifyZgwToken(authorization, (id) => this.sources.secretFor(id), this.jwt);
     const grant = await this.sources.grantFor(caller.clientId);
     if (!allows(grant, requiredScopes)) throw forbidden();
     return caller;
-  }
-
-  private async secretFor(clientId: string): Promise<string | undefined> {
-    const hit = this.secrets.get(clientId);
-    if (hit) return hit.secret;
-    const secret = await this.sources.secretFor(clientId);
-    this.secrets.set(clientId, { secret });
-    return secret;
   }
 }
