@@ -58,7 +58,7 @@ async function createDemoClient(db: Db, config: Config, log: Logger): Promise<vo
       '',
       `  A demo API client was created: client_id "${DEMO_CLIENT_ID}", secret "${secret}" (all klanten.* scopes).`,
       '  Get a token for it with:',
-      `    npm run kic -- token --client-id ${DEMO_CLIENT_ID}`,
+      `    ./bin/kic.js token --client-id ${DEMO_CLIENT_ID}`,
       `  and call the API: curl -H "Authorization: Bearer <token>" ${config.publicUrl}/api/v1/klanten`,
       '',
     ].join('\n') + '\n',
