@@ -13,6 +13,7 @@ import { apiRouter } from './api/router.js';
 import { SpecShapes } from './api/shapes.js';
 import { KIC_API_VERSION, loadSpec } from './api/spec.js';
 import type { DomainContext } from './domain/resource.js';
+import type { SyncPort } from './domain/sync.js';
 import { RESOURCE_DEFS } from './domain/registry.js';
 import { Urls } from './domain/urls.js';
 import { notFound, type Problem } from './errors.js';
@@ -26,6 +27,8 @@ export interface AppDeps {
   db: Db;
   log: Logger;
   hooks?: WriteHooks;
+  /** The outbox worker to wake and wait for after writes that mirror (none: no waiting). */
+  sync?: SyncPort;
 }
 
 /** The HTTP application without a listening socket: main.ts and the tests listen on it. */
@@ -35,7 +38,13 @@ export async function createApp(deps: AppDeps): Promise<express.Express> {
   const registry = new ServiceRegistry(() => services.list(db));
   const http = new RemoteHttp(registry, config.outgoingTimeoutMs);
   const spec = loadSpec('klantinteracties.yaml');
-  const ctx: DomainContext = { db, urls, remote: new HttpRemoteChecks(http), shapes: new SpecShapes(spec.definition) };
+  const ctx: DomainContext = {
+    db,
+    urls,
+    remote: new HttpRemoteChecks(http),
+    shapes: new SpecShapes(spec.definition),
+    ...(deps.sync ? { sync: deps.sync } : {}),
+  };
 
   // Client applications are read at most every few seconds per client: a busy client costs no
   // database read per request, while `kic applicatie add|remove` still takes effect promptly.

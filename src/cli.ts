@@ -9,6 +9,12 @@ import * as services from './db/services.js';
 import { signZgwToken } from './auth/jwt-zgw.js';
 import { SCOPES } from './auth/scopes.js';
 import { startServer } from './server.js';
+import * as outbox from './db/outbox.js';
+import { Urls } from './domain/urls.js';
+import { RemoteHttp } from './remote/http.js';
+import { ServiceRegistry } from './remote/services.js';
+import { createSync } from './sync/index.js';
+import { reconcile } from './sync/reconcile.js';
 
 /** Runs `fn` with a migrated database and closes it afterwards. */
 async function withDb<T>(fn: (db: Db, config: Config) => Promise<T>): Promise<T> {
@@ -32,13 +38,14 @@ program
   .action(async () => {
     const config = loadConfig();
     const log = createLogger(config.logLevel);
-    const running = await startServer(config, log);
+    // Signals are handled from the start: a stop during start-up waits for it, then shuts down.
     let stopping = false;
+    const starting = startServer(config, log);
     const stop = (signal: string) => {
       if (stopping) process.exit(1); // a second signal: stop at once
       stopping = true;
       log.info({ signal }, 'shutting down');
-      running.close().then(
+      starting.then((running) => running.close()).then(
         () => process.exit(0),
         (err: unknown) => {
           log.error({ err }, 'shutdown failed');
@@ -48,7 +55,88 @@ program
     };
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
+    await starting;
   });
+
+program
+  .command('worker')
+  .description('run only the outbox worker (mirroring into the DRC), e.g. beside instances with KIC_SYNC_WORKER=false')
+  .action(async () => {
+    const config = loadConfig();
+    const log = createLogger(config.logLevel);
+    const db = createDb(config.database);
+    await migrateToLatest(db);
+    const sync = createSync({ config, db, log });
+    await sync.start();
+    log.info('outbox worker running');
+    let stopping = false;
+    const stop = () => {
+      if (stopping) process.exit(1);
+      stopping = true;
+      sync
+        .stop()
+        .then(() => db.destroy())
+        .then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+
+const sync = program.command('sync').description('the mirroring of verzoekinformatieobjecten into the DRC');
+sync
+  .command('status')
+  .description('pending and failed deliveries, with their last error')
+  .option('--json', 'machine-readable output', false)
+  .action((o: { json: boolean }) =>
+    withDb(async (db) => {
+      const now = Date.now();
+      const s = await outbox.summary(db);
+      const open = await outbox.listOpen(db);
+      if (o.json) {
+        out(JSON.stringify({ ...s, rows: open }, null, 2));
+        return;
+      }
+      const age = s.oldestOpenCreatedAt === null ? '-' : `${Math.round((now - s.oldestOpenCreatedAt) / 1000)} s`;
+      out(`pending ${s.pending}, failed ${s.failed}, oldest open ${age}`);
+      for (const r of open) {
+        const next = r.state === 'failed' ? 'needs a person: kic sync retry ' + r.id : `next attempt ${new Date(Number(r.available_at)).toISOString()}`;
+        out(`#${r.id}	${r.state}	${r.event}	${r.aggregate_id}	attempts ${r.attempts}	${next}	${r.last_error ?? ''}`);
+      }
+    }),
+  );
+sync
+  .command('retry [id]')
+  .description('make one failed or waiting delivery (or --all) due now')
+  .option('--all', 'every pending and failed delivery', false)
+  .action((id: string | undefined, o: { all: boolean }) =>
+    withDb(async (db) => {
+      if (!o.all && id === undefined) throw new Error('give an outbox id or --all');
+      const n = await outbox.retryNow(db, Date.now(), o.all ? undefined : Number(id));
+      out(`${n} deliveries due now`);
+    }),
+  );
+sync
+  .command('reconcile')
+  .description("compare our relations with the DRC's objectinformatieobjecten and queue what is missing")
+  .option('--verzoek <uuid>', 'only this verzoek')
+  .option('--drc <api-root>', 'also ask this Documenten API (a registered service)')
+  .action((o: { verzoek?: string; drc?: string }) =>
+    withDb(async (db, config) => {
+      const urls = new Urls(config.publicUrl);
+      const http = new RemoteHttp(new ServiceRegistry(() => services.list(db)), config.outgoingTimeoutMs);
+      const report = await reconcile(db, http, {
+        verzoekUrl: (uuid) => urls.of('verzoeken', uuid),
+        ...(o.verzoek ? { verzoek: o.verzoek } : {}),
+        ...(o.drc ? { extraRoots: [o.drc] } : {}),
+      });
+      out(`${report.verzoeken} verzoeken compared; queued ${report.queuedCreates} creates and ${report.queuedDeletes} deletes`);
+      for (const e of report.errors) out(`error: ${e}`);
+      if (report.errors.length) process.exitCode = 1;
+    }),
+  );
 
 program
   .command('migrate')

@@ -6,6 +6,7 @@ import * as applicaties from './db/applicaties.js';
 import { createDb, type Db } from './db/knex.js';
 import { migrateToLatest } from './db/migrate.js';
 import type { Logger } from './logger.js';
+import { createSync } from './sync/index.js';
 import { SCOPES } from './auth/scopes.js';
 
 export interface RunningServer {
@@ -28,7 +29,10 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   if (applied.length) log.info({ applied }, 'database migrated');
   if (config.createDemoClient && (await applicaties.count(db)) === 0) await createDemoClient(db, config, log);
 
-  const app = await createApp({ config, db, log });
+  // The outbox worker runs here unless KIC_SYNC_WORKER=false (then `kic worker` runs it alone).
+  const sync = config.sync.inProcess ? createSync({ config, db, log }) : undefined;
+  const app = await createApp({ config, db, log, ...(sync ? { sync: sync.port } : {}) });
+  await sync?.start();
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);
@@ -42,7 +46,9 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     db,
     port,
     close: async () => {
+      // Stop taking requests, let the worker settle its batch (leases cover a hard kill), close the pool.
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await sync?.stop();
       await db.destroy();
     },
   };

@@ -76,8 +76,12 @@ export async function createBackend(o: BackendOptions): Promise<OpenAPIBackend> 
         declaredQuery.set(id, declared);
       }
       // A partial update validates only the fields it sends: required-ness is checked after merging.
+      // "" is an empty optional value (DRF's blank), not a malformed e-mail address or URI; a field
+      // that may not be empty still fails on its minLength (`blank`).
       const errors = (c.validation.errors ?? []).filter(
-        (e) => !(id.endsWith('_partial_update') && e.keyword === 'required' && e.instancePath === '/requestBody'),
+        (e) =>
+          !(id.endsWith('_partial_update') && e.keyword === 'required' && e.instancePath === '/requestBody') &&
+          !(e.keyword === 'format' && e.data === '' && e.instancePath.startsWith('/requestBody/')),
       );
       const found = classify(errors, c.request.query ?? {}, declared);
       if (found.badPath) throw notFound();

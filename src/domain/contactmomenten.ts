@@ -18,16 +18,18 @@ export const contactmomenten: ResourceDef = {
     onderwerpLinks: parseJson<string[]>(row['onderwerp_links'], []),
     // An enum admits no "": without a value the property is left out rather than break the spec.
     ...(row['initiatiefnemer'] ? { initiatiefnemer: row['initiatiefnemer'] } : {}),
-    medewerker: row['medewerker'],
+    // A URI admits no "" either.
+    ...(row['medewerker'] ? { medewerker: row['medewerker'] } : {}),
     medewerkerIdentificatie: parseJson<Json | null>(row['medewerker_identificatie'], null),
   }),
 
-  async toColumns(input: Json, ctx: DomainContext) {
+  async toColumns(input: Json, ctx: DomainContext, existing?: Row) {
     const problems = new Problems();
     const bronorganisatie = rsin(problems, input['bronorganisatie']);
     const interactiedatum = dateTime(problems, input['interactiedatum'], 'interactiedatum');
+    // As DRF's related fields: "" means no klant.
     const klant =
-      input['klant'] === undefined || input['klant'] === null
+      input['klant'] === undefined || input['klant'] === null || input['klant'] === ''
         ? null
         : await localReference(ctx.db, ctx.urls, problems, input['klant'], 'klant', 'klanten');
     problems.throwIfAny();
@@ -45,14 +47,17 @@ export const contactmomenten: ResourceDef = {
     return {
       bronorganisatie,
       klant_uuid: klant ?? null,
-      interactiedatum: interactiedatum ?? nowStoredDateTime(),
+      // When the interaction took place does not change because a PUT leaves it out (as a verzoek's).
+      interactiedatum: interactiedatum ?? (existing?.['interactiedatum'] as string | undefined) ?? nowStoredDateTime(),
       kanaal: text(input['kanaal']),
       voorkeurskanaal: text(input['voorkeurskanaal']),
       tekst: text(input['tekst']),
       onderwerp_links: JSON.stringify(input['onderwerpLinks'] ?? []),
       initiatiefnemer: text(input['initiatiefnemer']),
       medewerker: text(input['medewerker']),
-      medewerker_identificatie: hasContent(medewerkerIdentificatie) ? jsonOrNull(ctx.shapes.complete('Medewerker', medewerkerIdentificatie)) : null,
+      medewerker_identificatie: hasContent(medewerkerIdentificatie)
+        ? jsonOrNull(ctx.shapes.complete('Medewerker', medewerkerIdentificatie))
+        : null,
     };
   },
 };

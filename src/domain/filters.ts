@@ -1,4 +1,4 @@
-import { invalid } from '../errors.js';
+import { invalid, type InvalidParam } from '../errors.js';
 import type { ListFilters } from './resource.js';
 import type { ResourceName, Urls } from './urls.js';
 
@@ -12,10 +12,13 @@ export type FilterDef =
 /**
  * Builds column filters the way vng-api-common's filter sets behave: a local URL on another host
  * or of an unknown uuid matches nothing (an empty list, not an error); a URL of another resource
- * type is a 400 `invalid-type`.
+ * type is a 400 `invalid-type`. Every filter is checked before anything is decided, so an
+ * `invalid-type` is reported even when another filter alone would already match nothing.
  */
 export function buildFilters(defs: Record<string, FilterDef>, query: Record<string, string>, urls: Urls): ListFilters {
   const filters: Record<string, string> = {};
+  const problems: InvalidParam[] = [];
+  let empty = false;
   for (const [param, def] of Object.entries(defs)) {
     const value = query[param];
     if (value === undefined) continue;
@@ -25,10 +28,13 @@ export function buildFilters(defs: Record<string, FilterDef>, query: Record<stri
     }
     const parsed = urls.parse(value);
     if (parsed.resource !== undefined && parsed.resource !== def.resource) {
-      throw invalid([{ name: param, code: 'invalid-type', reason: `De URL verwijst niet naar een ${def.resource}-resource.` }]);
+      problems.push({ name: param, code: 'invalid-type', reason: `De URL verwijst niet naar een ${def.resource}-resource.` });
+    } else if (!urls.isOwnOrigin(value) || !parsed.resource) {
+      empty = true;
+    } else {
+      filters[def.column] = parsed.uuid;
     }
-    if (!urls.isOwnOrigin(value) || !parsed.resource) return { empty: true };
-    filters[def.column] = parsed.uuid;
   }
-  return { filters };
+  if (problems.length) throw invalid(problems);
+  return empty ? { empty: true } : { filters };
 }

@@ -9,6 +9,17 @@ const IDENTIFICATION_SCHEMA: Record<string, string> = {
   vestiging: 'Vestiging',
 };
 
+/**
+ * A missing address is shown as null, so null means "no address" on input too (as in the
+ * reference): a PATCH overlaying the current representation must not fail on its own nulls.
+ */
+function withoutNullAddresses(value: unknown): unknown {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return value;
+  const out = { ...(value as Json) };
+  for (const key of ['verblijfsadres', 'subVerblijfBuitenland']) if (out[key] === null) delete out[key];
+  return out;
+}
+
 const hasContent = (v: unknown): v is Json => !!v && typeof v === 'object' && Object.keys(v).length > 0;
 
 /** Someone the municipality is in contact with: a person, an organisation or a branch of one. */
@@ -26,9 +37,11 @@ export const klanten: ResourceDef = {
       achternaam: row['achternaam'],
       adres: row['adres'],
       telefoonnummer: row['telefoonnummer'],
-      emailadres: row['emailadres'],
+      // An e-mail address and a URI admit no "": without a value the property is left out rather
+      // than break the spec (as initiatiefnemer and verzoekproduct.product are).
+      ...(row['emailadres'] ? { emailadres: row['emailadres'] } : {}),
       functie: row['functie'],
-      subject: row['subject'],
+      ...(row['subject'] ? { subject: row['subject'] } : {}),
       subjectType,
       // The polymorphic part: present for a klant with a subject type, as the reference's serializer does.
       ...(subjectType ? { subjectIdentificatie: identification } : {}),
@@ -45,10 +58,14 @@ export const klanten: ResourceDef = {
     const subjectType = (input['subjectType'] as string | null) ?? null;
     const schema = subjectType ? IDENTIFICATION_SCHEMA[subjectType] : undefined;
     let identification: Json | null = null;
-    const given = input['subjectIdentificatie'];
+    const given = withoutNullAddresses(input['subjectIdentificatie']);
     if (schema && given !== undefined && given !== null) {
       for (const p of ctx.shapes.check(schema, given, 'subjectIdentificatie')) {
-        problems.add(p.name === 'subjectIdentificatie.inpANummer' && p.code === 'invalid' ? { ...p, code: 'a-nummer-incorrect-format', reason: 'inpA_nummer must consist of 10 digits' } : p);
+        problems.add(
+          p.name === 'subjectIdentificatie.inpANummer' && p.code === 'invalid'
+            ? { ...p, code: 'a-nummer-incorrect-format', reason: 'inpA_nummer must consist of 10 digits' }
+            : p,
+        );
       }
       // BSN and RSIN of the identification pass the same 11-proof as a bronorganisatie.
       for (const field of ['inpBsn', 'innNnpId']) {
@@ -77,5 +94,9 @@ export const klanten: ResourceDef = {
       subject_type: subjectType,
       subject_identificatie: identification ? JSON.stringify(identification) : null,
     };
+  },
+
+  async afterRemove(_row, ctx) {
+    ctx.sync?.nudge(); // the cascade may have removed verzoekinformatieobjecten: mirror that now
   },
 };

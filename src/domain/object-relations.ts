@@ -39,6 +39,8 @@ function objectRelation(o: {
       const objectType = String(input['objectType']);
       const links = await resolveLocalLinks(ctx, input, { [o.field]: o.resource }, problems);
       const local = links[o.field]!;
+      // A duplicate is refused before asking the Zaken API anything (the unique index still guards races).
+      if (await ctx.db(o.name).where({ [o.column]: local, object }).first('id')) throw invalid([uniquePair([o.field, 'object'])]);
 
       // The object must be a Zaak we can fetch, and the Zaken API must already hold the relation.
       const bad = await ctx.remote.checkResource(object, 'object', 'Zaak');

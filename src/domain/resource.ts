@@ -6,6 +6,7 @@ import type { Filters, Row } from '../db/rows.js';
 import { invalid, invalidParam, notFound, type InvalidParam } from '../errors.js';
 import type { RemoteChecks } from './remote.js';
 import type { Shapes } from './shapes.js';
+import type { SyncPort } from './sync.js';
 import type { ResourceName, Urls } from './urls.js';
 
 export type Json = Record<string, unknown>;
@@ -17,6 +18,8 @@ export interface DomainContext {
   urls: Urls;
   remote: RemoteChecks;
   shapes: Shapes;
+  /** The outbox worker, when this process has one to wake and wait for. */
+  sync?: SyncPort;
 }
 
 /** Outcome of turning list query parameters into column filters. */
@@ -44,8 +47,17 @@ export interface ResourceDef {
   listFilters?(query: Record<string, string>, ctx: DomainContext): ListFilters;
   /** Refuses a delete that the standard forbids (e.g. while the remote relation exists). */
   beforeRemove?(row: Row, ctx: DomainContext): Promise<void>;
+  /** Runs after a committed create; may undo it and throw (a remote refusal). */
+  afterCreate?(row: Row, ctx: DomainContext): Promise<void>;
+  /** Runs after a committed delete. */
+  afterRemove?(row: Row, ctx: DomainContext): Promise<void>;
   /** The problem to report when a unique constraint fires on insert or update. */
   uniqueProblem?: InvalidParam;
+  /**
+   * How often a create is tried when a unique constraint fires (default 1: a duplicate is the client's 400). A resource that
+   * generates a unique value needs about one attempt per concurrent create of the same kind.
+   */
+  insertAttempts?: number;
 }
 
 const DEFAULT_UNIQUE: InvalidParam = {
@@ -68,18 +80,22 @@ export function list(ctx: DomainContext, def: ResourceDef, query: Record<string,
 }
 
 /**
- * Validates and inserts. A unique constraint that fires is retried twice: a generated value (a
- * verzoek's identificatie) then gets the next number, while a real duplicate fails the same way
- * again and becomes the client's 400.
+ * Validates and inserts. A unique constraint that fires is retried when the resource says so
+ * (insertAttempts): a generated value (a verzoek's identificatie) then gets the next number, while a real
+ * duplicate fails the same way again and becomes the client's 400.
  */
 export async function create(ctx: DomainContext, def: ResourceDef, input: Json): Promise<Row> {
   for (let attempt = 1; ; attempt++) {
     const columns = await def.toColumns(input, ctx);
+    let row: Row;
     try {
-      return await rows.insert(ctx.db, def.name, { uuid: randomUUID(), ...columns, ...timestamps(def, Date.now(), true) });
+      row = await rows.insert(ctx.db, def.name, { uuid: randomUUID(), ...columns, ...timestamps(def, Date.now(), true) });
     } catch (err) {
-      if (!(isUniqueViolation(err) && attempt < 3)) throw translateWriteError(def, err);
+      if (!(isUniqueViolation(err) && attempt < (def.insertAttempts ?? 1))) throw translateWriteError(def, err);
+      continue;
     }
+    await def.afterCreate?.(row, ctx);
+    return row;
   }
 }
 
@@ -112,6 +128,7 @@ export async function remove(ctx: DomainContext, def: ResourceDef, uuid: string)
   const existing = await get(ctx, def, uuid);
   await def.beforeRemove?.(existing, ctx);
   if (!(await rows.deleteByUuid(ctx.db, def.name, uuid))) throw notFound();
+  await def.afterRemove?.(existing, ctx);
 }
 
 const MUTABLE: ReadonlySet<ResourceName> = new Set(['klanten', 'contactmomenten', 'verzoeken']);

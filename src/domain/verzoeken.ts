@@ -12,15 +12,14 @@ const NOT_UNIQUE = {
 };
 
 /**
- * An identificatie like vng-api-common generates them: VERZOEK-<year of interactiedatum>-<10 digits>,
- * one more than the highest issued for that year and bronorganisatie. Two concurrent creates can
+ * An identificatie like vng-api-common generates them: VERZOEK-<year of interactiedatum in UTC>-<10 digits>,
+ * one more than the highest generated for that year and bronorganisatie. Two concurrent creates can
  * pick the same number; the unique index catches that and the create is retried with the next one.
  */
 async function nextIdentificatie(db: Db, bronorganisatie: string, interactiedatum: string): Promise<string> {
   const prefix = `VERZOEK-${interactiedatum.slice(0, 4)}-`;
-  const last = await verzoekenTable.highestIdentificatie(db, bronorganisatie, prefix);
-  const n = last ? Number(last.slice(prefix.length)) + 1 : 1;
-  return `${prefix}${String(Number.isFinite(n) ? n : 1).padStart(10, '0')}`;
+  const n = (await verzoekenTable.highestGeneratedNumber(db, bronorganisatie, prefix)) + 1;
+  return `${prefix}${String(n).padStart(10, '0')}`;
 }
 
 /** A request of a klant to the municipality, which may lead to zaken. */
@@ -78,4 +77,11 @@ export const verzoeken: ResourceDef = {
   },
 
   uniqueProblem: NOT_UNIQUE,
+  // Each round of concurrent creates that picked the same number lets at least one of them in; a
+  // client-given identificatie that is taken is refused before the insert, so this rarely loops.
+  insertAttempts: 50,
+
+  async afterRemove(_row, ctx) {
+    ctx.sync?.nudge(); // the cascade may have removed verzoekinformatieobjecten: mirror that now
+  },
 };

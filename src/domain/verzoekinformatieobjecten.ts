@@ -1,3 +1,5 @@
+import * as rows from '../db/rows.js';
+import { invalid } from '../errors.js';
 import { buildFilters } from './filters.js';
 import { resolveLocalLinks, uniquePair } from './relations.js';
 import type { ResourceDef } from './resource.js';
@@ -34,4 +36,20 @@ export const verzoekinformatieobjecten: ResourceDef = {
     ),
 
   uniqueProblem: uniquePair(['verzoek', 'informatieobject']),
+
+  // kic-001: a trigger has queued the DRC mirror in the insert's transaction. Wait briefly for its
+  // first delivery; a DRC that refuses (4xx) undoes the relation, as the reference does. A DRC
+  // that is down or slow leaves it in place: the worker keeps retrying.
+  async afterCreate(row, ctx) {
+    if (!ctx.sync) return;
+    const first = await ctx.sync.firstAttempt('drc', row.uuid);
+    if (first.state !== 'refused') return;
+    await rows.deleteByUuid(ctx.db, 'verzoekinformatieobjecten', row.uuid);
+    ctx.sync.nudge();
+    throw invalid([{ name: 'nonFieldErrors', code: 'invalid', reason: `Could not create remote relation: ${first.reason}` }]);
+  },
+
+  async afterRemove(_row, ctx) {
+    ctx.sync?.nudge(); // the remote delete follows; the client does not wait for it
+  },
 };

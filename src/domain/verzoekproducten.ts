@@ -11,8 +11,9 @@ export const verzoekproducten: ResourceDef = {
   toApi: (row, urls) => ({
     url: urls.of('verzoekproducten', row.uuid),
     verzoek: urls.of('verzoeken', row['verzoek_uuid'] as string),
-    product: row['product'],
-    // Product admits no null and requires a code: without one the property is left out.
+    // `product` is a uri in the spec, which "" is not: without a product URL the property is left
+    // out, as productIdentificatie is (Product admits no null and requires a code).
+    ...(row['product'] ? { product: row['product'] } : {}),
     ...(row['product_code'] !== null && row['product_code'] !== undefined
       ? { productIdentificatie: { code: row['product_code'] } }
       : {}),

@@ -23,9 +23,9 @@ export function autorisatiesApiGrants(
   o: { apiRoot: string; component: string; cacheSeconds: number; log: Logger },
 ): (clientId: string) => Promise<Grant> {
   const cache = new LRUCache<string, Grant>({ max: 1000, ttl: o.cacheSeconds * 1000 });
-  return async (clientId) => {
-    const hit = cache.get(clientId);
-    if (hit) return hit;
+  // Requests of one client that arrive together share a single question to the AC.
+  const pending = new Map<string, Promise<Grant>>();
+  const lookup = async (clientId: string): Promise<Grant> => {
     const url = `${o.apiRoot}/applicaties?clientIds=${encodeURIComponent(clientId)}`;
     const res = await http.get(url).catch((err: Error) => ({ ok: false as const, reason: err.message }));
     if (!res.ok) {
@@ -57,5 +57,15 @@ export function autorisatiesApiGrants(
     );
     cache.set(clientId, grant);
     return grant;
+  };
+  return (clientId) => {
+    const hit = cache.get(clientId);
+    if (hit) return Promise.resolve(hit);
+    let asking = pending.get(clientId);
+    if (!asking) {
+      asking = lookup(clientId).finally(() => pending.delete(clientId));
+      pending.set(clientId, asking);
+    }
+    return asking;
   };
 }

@@ -36,28 +36,52 @@ export class HttpRemoteChecks implements RemoteChecks {
     if (!doc || typeof doc !== 'object' || Array.isArray(doc)) {
       return { name, code: 'invalid-resource', reason: `De URL ${url} geeft geen JSON-object terug.` };
     }
-    const missing = REQUIRED[kind].filter((p) => (doc as Record<string, unknown>)[p] === undefined);
+    // All of these are non-nullable strings in the pinned schemas: null or another JSON type fails
+    // vng-api-common's obj_has_shape just like a missing property.
+    const missing = REQUIRED[kind].filter((p) => typeof (doc as Record<string, unknown>)[p] !== 'string');
     if (missing.length) {
-      return { name, code: 'invalid-resource', reason: `Het object op ${url} is geen geldige ${kind} (mist: ${missing.join(', ')}).` };
+      return { name, code: 'invalid-resource', reason: `Het object op ${url} is geen geldige ${kind} (mist of ongeldig: ${missing.join(', ')}).` };
     }
     return undefined;
   }
 
   async countRelations(objectUrl: string, collection: string, query: Record<string, string>): Promise<RelationLookup> {
-    let service;
+    let res;
+    let url: string;
     try {
-      service = await this.http.serviceFor(objectUrl);
+      const service = await this.http.serviceFor(objectUrl);
+      const root = apiRootOf(objectUrl) ?? service.apiRoot.replace(/\/+$/, '');
+      url = `${root}/${collection}?${new URLSearchParams(query).toString()}`;
+      res = await this.http.get(url); // the collection may fall outside a narrowly registered root
     } catch (err) {
       if (err instanceof UnregisteredUrlError) return { ok: false, reason: err.message };
       throw err;
     }
-    const root = service.apiRoot.replace(/\/+$/, '');
-    const url = `${root}/${collection}?${new URLSearchParams(query).toString()}`;
-    const res = await this.http.get(url);
     if (!res.ok) return { ok: false, reason: res.reason, ...(res.status === undefined ? {} : { status: res.status }) };
     const body = res.json as unknown[] | { results?: unknown[] } | undefined;
     const items = Array.isArray(body) ? body : Array.isArray(body?.results) ? body.results : undefined;
     if (!items) return { ok: false, reason: `${url} did not answer a list` };
     return { ok: true, count: items.length };
   }
+}
+
+const UUID_SEGMENT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The API root of a resource URL as zds-client finds it: everything before `<resource>/<uuid>`
+ * (`https://zrc/api/v1/zaken/<uuid>` → `https://zrc/api/v1`). The registered service may have a
+ * broader root (one entry for a whole gateway); the related collection lives next to the object.
+ * Undefined when the URL has no uuid segment.
+ */
+function apiRootOf(url: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return undefined;
+  }
+  const segments = u.pathname.split('/');
+  const at = segments.findLastIndex((s) => UUID_SEGMENT.test(s));
+  if (at < 2) return undefined;
+  return `${u.origin}${segments.slice(0, at - 1).join('/')}`;
 }

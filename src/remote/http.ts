@@ -53,8 +53,12 @@ export class RemoteHttp {
           beforeRedirect: [
             async (options) => {
               const target = options.url?.toString() ?? '';
-              if (!(await this.services.match(target))) throw new UnregisteredUrlError(target);
-              Object.assign(options.headers, await this.authHeader(await this.serviceFor(target)));
+              const next = await this.services.match(target);
+              if (!next) throw new UnregisteredUrlError(target);
+              // got only drops the token on a change of origin: another service on the same host must
+              // not receive the first service's token, but its own (or none).
+              delete options.headers['authorization'];
+              Object.assign(options.headers, await this.authHeader(next));
             },
           ],
         },

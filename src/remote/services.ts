@@ -29,8 +29,8 @@ export class ServiceRegistry {
     const href = parsed.href;
     let best: Service | undefined;
     for (const s of await this.all()) {
-      const root = s.apiRoot.endsWith('/') ? s.apiRoot : `${s.apiRoot}/`;
-      if ((href.startsWith(root) || href === s.apiRoot) && (!best || s.apiRoot.length > best.apiRoot.length)) best = s;
+      const root = normalRoot(s.apiRoot);
+      if (root && href.startsWith(root) && (!best || root.length > normalRoot(best.apiRoot)!.length)) best = s;
     }
     return best;
   }
@@ -46,5 +46,19 @@ export class ServiceRegistry {
   /** Forgets the cached rows (after a change made in this process). */
   invalidate(): void {
     this.cache.clear();
+  }
+}
+
+/**
+ * A stored API root in the form `new URL().href` gives a URL (lower-case host, no default port),
+ * always ending in a slash, so that `https://ZRC.example:443/api/v1` matches
+ * `https://zrc.example/api/v1/zaken/…` and never `…/api/v10/…`. Undefined for a root that is no URL.
+ */
+function normalRoot(apiRoot: string): string | undefined {
+  try {
+    const href = new URL(apiRoot).href;
+    return href.endsWith('/') ? href : `${href}/`;
+  } catch {
+    return undefined;
   }
 }

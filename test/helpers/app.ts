@@ -5,6 +5,7 @@ import { createApp, type AppDeps } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import * as applicaties from '../../src/db/applicaties.js';
 import { createLogger } from '../../src/logger.js';
+import { createSync, type Sync } from '../../src/sync/index.js';
 import { DIALECTS, emptyResources, freshDatabase, type Dialect, type TestDatabase } from './databases.js';
 import { assertMatchesSpec } from './spec-check.js';
 import { CLIENTS, tokenFor, type TestClient } from './tokens.js';
@@ -66,6 +67,8 @@ export class TestApi {
 
 export interface ApiTestContext {
   dialect: Dialect;
+  /** The running component (its outbox worker, when started with { sync: true }). */
+  started: () => StartedApp;
   db: () => Knex;
   api: () => TestApi;
   database: () => TestDatabase;
@@ -73,25 +76,38 @@ export interface ApiTestContext {
 
 export interface StartedApp {
   api: TestApi;
+  sync?: Sync;
   close(): Promise<void>;
 }
 
 /** Starts the component in-process on 127.0.0.1 with a free port; its public URL is that address. */
-export async function startApp(db: Knex, env: Record<string, string> = {}, deps: Partial<AppDeps> = {}): Promise<StartedApp> {
+export interface StartOptions {
+  /** Run the outbox worker in-process, as kic serve does (retries after `retryMs`, not minutes). */
+  sync?: boolean | { retryMs?: number };
+}
+
+export async function startApp(db: Knex, env: Record<string, string> = {}, deps: Partial<AppDeps> = {}, options: StartOptions = {}): Promise<StartedApp> {
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const baseUrl = `http://127.0.0.1:${port}`;
-  const config = loadConfig({ KIC_PUBLIC_URL: baseUrl, LOG_LEVEL: 'silent', ...env });
-  const app = await createApp({ config, db, log: createLogger(process.env['TEST_LOG_LEVEL'] ?? 'silent'), ...deps });
+  const config = loadConfig({ KIC_PUBLIC_URL: baseUrl, LOG_LEVEL: 'silent', KIC_SYNC_POLL_MS: '200', ...env });
+  const log = createLogger(process.env['TEST_LOG_LEVEL'] ?? 'silent');
+  const retryMs = typeof options.sync === 'object' ? (options.sync.retryMs ?? 100) : 100;
+  const sync = options.sync ? createSync({ config, db, log, backoff: () => retryMs }) : undefined;
+  const app = await createApp({ config, db, log, ...(sync ? { sync: sync.port } : {}), ...deps });
+  await sync?.start();
   server.on('request', app);
   return {
     api: new TestApi(baseUrl, config),
-    close: () =>
-      new Promise<void>((resolve) => {
+    ...(sync ? { sync } : {}),
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
-      }),
+      });
+      await sync?.stop();
+    },
   };
 }
 
@@ -105,7 +121,7 @@ export async function registerClients(db: Knex): Promise<void> {
  * Runs `body` once per database engine against a fresh database and a running component.
  * The resource tables are emptied before each test; clients and services stay.
  */
-export function describeApi(title: string, body: (t: ApiTestContext) => void, env: Record<string, string> = {}): void {
+export function describeApi(title: string, body: (t: ApiTestContext) => void, env: Record<string, string> = {}, options: StartOptions = {}): void {
   for (const dialect of DIALECTS) {
     describe(`${title} [${dialect}]`, function () {
       let database: TestDatabase;
@@ -114,7 +130,7 @@ export function describeApi(title: string, body: (t: ApiTestContext) => void, en
         this.timeout(30_000);
         database = await freshDatabase(dialect);
         await registerClients(database.db);
-        started = await startApp(database.db, env);
+        started = await startApp(database.db, env, {}, options);
       });
       beforeEach(async () => {
         await emptyResources(database.db);
@@ -123,7 +139,7 @@ export function describeApi(title: string, body: (t: ApiTestContext) => void, en
         await started?.close();
         await database?.drop();
       });
-      body({ dialect, db: () => database.db, api: () => started.api, database: () => database });
+      body({ dialect, db: () => database.db, api: () => started.api, database: () => database, started: () => started });
     });
   }
 }

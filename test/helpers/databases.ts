@@ -107,9 +107,11 @@ const RESOURCE_TABLES = [
   'verzoeken',
   'contactmomenten',
   'klanten',
+  'outbox', // last: deleting relations above queues events
+  'remote_links',
 ];
 
-/** Empties the resource tables (not the applicaties and services) between tests. */
+/** Empties the resource tables and the outbox (not the applicaties and services) between tests. */
 export async function emptyResources(db: Knex): Promise<void> {
   for (const table of RESOURCE_TABLES) await db(table).delete();
 }

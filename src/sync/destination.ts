@@ -1,0 +1,13 @@
+import type { OutboxRow } from '../db/outbox.js';
+
+/** What one delivery attempt came to. */
+export type Outcome =
+  | { ok: true; result?: string }
+  /** permanent: the remote side refused (4xx); retrying will not help until a person looks. */
+  | { ok: false; permanent: boolean; error: string; result?: string };
+
+/** Where outbox rows of one `destination` go (the DRC now; notifications and webhooks later). */
+export interface Destination {
+  name: string;
+  deliver(row: OutboxRow): Promise<Outcome>;
+}

@@ -1,0 +1,106 @@
+import type { Db } from '../db/knex.js';
+import type { OutboxRow } from '../db/outbox.js';
+import * as links from '../db/remote-links.js';
+import * as rows from '../db/rows.js';
+import type { FetchOutcome, RemoteHttp } from '../remote/http.js';
+import { UnregisteredUrlError } from '../remote/http.js';
+import type { Destination, Outcome } from './destination.js';
+
+export const DRC = 'drc';
+
+interface VioEvent {
+  uuid: string;
+  verzoek: string; // uuid of the verzoek
+  informatieobject: string;
+}
+
+const isTransientStatus = (status: number | undefined) => status === undefined || status >= 500 || status === 408 || status === 429;
+
+function failure(what: string, res: Extract<FetchOutcome, { ok: false }>): Outcome {
+  return {
+    ok: false,
+    permanent: !isTransientStatus(res.status),
+    error: `${what}: ${res.reason}${res.body ? ` — ${res.body.slice(0, 500)}` : ''}`,
+    ...(res.body ? { result: res.body.slice(0, 2000) } : {}),
+  };
+}
+
+/**
+ * Mirrors verzoekinformatieobjecten into the Documenten API as objectinformatieobjecten
+ * (objectType "verzoek"). Every delivery is idempotent: a create first looks for the exact pair,
+ * so a retry after a crash between the POST and recording its URL never creates a second one;
+ * a delete of something already gone is done.
+ */
+export class DrcDestination implements Destination {
+  readonly name = DRC;
+
+  constructor(
+    private readonly db: Db,
+    private readonly http: RemoteHttp,
+    private readonly verzoekUrl: (uuid: string) => string,
+  ) {}
+
+  async deliver(row: OutboxRow): Promise<Outcome> {
+    const e = JSON.parse(row.payload) as VioEvent;
+    let root: string;
+    try {
+      root = (await this.http.serviceFor(e.informatieobject)).apiRoot.replace(/\/?$/, '/');
+    } catch (err) {
+      if (err instanceof UnregisteredUrlError) {
+        return { ok: false, permanent: true, error: `no service registered for ${e.informatieobject}: register its Documenten API with kic service add` };
+      }
+      throw err;
+    }
+    const collection = `${root}objectinformatieobjecten`;
+    if (row.event === 'verzoekinformatieobject.created') return this.create(e, collection);
+    if (row.event === 'verzoekinformatieobject.deleted') return this.remove(e, collection);
+    return { ok: false, permanent: true, error: `unknown event ${row.event}` };
+  }
+
+  private async create(e: VioEvent, collection: string): Promise<Outcome> {
+    if (await links.find(this.db, DRC, e.uuid)) return { ok: true };
+    // Deleted before we got to it: the delete event that follows has nothing to undo either.
+    if (!(await rows.exists(this.db, 'verzoekinformatieobjecten', e.uuid))) return { ok: true, result: 'superseded' };
+    const object = this.verzoekUrl(e.verzoek);
+    const existing = await this.lookup(collection, object, e.informatieobject);
+    if ('outcome' in existing) return existing.outcome;
+    if (existing.url) {
+      await links.save(this.db, DRC, e.uuid, existing.url);
+      return { ok: true, result: existing.url };
+    }
+    const res = await this.http.request('POST', collection, {}, { informatieobject: e.informatieobject, object, objectType: 'verzoek' });
+    if (!res.ok) return failure(`POST ${collection}`, res);
+    const url = (res.json as { url?: unknown } | undefined)?.url;
+    if (typeof url !== 'string') return { ok: false, permanent: false, error: `POST ${collection} answered without a url` };
+    await links.save(this.db, DRC, e.uuid, url);
+    return { ok: true, result: url };
+  }
+
+  private async remove(e: VioEvent, collection: string): Promise<Outcome> {
+    let url = await links.find(this.db, DRC, e.uuid);
+    if (!url) {
+      // Never mirrored by us (or the link was lost): find it by the exact pair, unless that pair
+      // exists here again under another uuid, whose mirror must stay.
+      const relinked = await this.db('verzoekinformatieobjecten').where({ verzoek_uuid: e.verzoek, informatieobject: e.informatieobject }).first('uuid');
+      if (relinked) return { ok: true, result: 'pair exists again' };
+      const found = await this.lookup(collection, this.verzoekUrl(e.verzoek), e.informatieobject);
+      if ('outcome' in found) return found.outcome;
+      if (!found.url) return { ok: true, result: 'nothing to delete' };
+      url = found.url;
+    }
+    const res = await this.http.request('DELETE', url);
+    if (!res.ok && res.status !== 404) return failure(`DELETE ${url}`, res);
+    await links.remove(this.db, DRC, e.uuid);
+    return { ok: true, result: url };
+  }
+
+  private async lookup(collection: string, object: string, informatieobject: string): Promise<{ url?: string } | { outcome: Outcome }> {
+    const query = new URLSearchParams({ object, informatieobject }).toString();
+    const res = await this.http.get(`${collection}?${query}`);
+    if (!res.ok) return { outcome: failure(`GET ${collection}`, res) };
+    const body = res.json as { url?: string; object?: string; informatieobject?: string }[] | { results?: { url?: string; object?: string; informatieobject?: string }[] };
+    const items = Array.isArray(body) ? body : (body?.results ?? []);
+    const match = items.find((i) => i.object === object && i.informatieobject === informatieobject && typeof i.url === 'string');
+    return match?.url ? { url: match.url } : {};
+  }
+}

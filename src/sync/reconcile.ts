@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../db/knex.js';
+import * as outbox from '../db/outbox.js';
+import type { RemoteHttp } from '../remote/http.js';
+import { DRC } from './drc.js';
+
+export interface ReconcileReport {
+  verzoeken: number;
+  queuedCreates: number;
+  queuedDeletes: number;
+  errors: string[];
+}
+
+interface Oio {
+  url?: string;
+  object?: string;
+  informatieobject?: string;
+}
+
+/**
+ * Compares our verzoekinformatieobjecten with the DRC's objectinformatieobjecten of each verzoek
+ * (`?object=<verzoek URL>`) and queues the creates and deletes that make the DRC match us. The
+ * DRCs asked are the registered services that hold our documents, plus `extraRoots`.
+ */
+export async function reconcile(
+  db: Db,
+  http: RemoteHttp,
+  o: { verzoekUrl: (uuid: string) => string; verzoek?: string; extraRoots?: string[] },
+): Promise<ReconcileReport> {
+  const report: ReconcileReport = { verzoeken: 0, queuedCreates: 0, queuedDeletes: 0, errors: [] };
+  const vios = (await db('verzoekinformatieobjecten').select('uuid', 'verzoek_uuid', 'informatieobject').modify((q) => {
+    if (o.verzoek) q.where({ verzoek_uuid: o.verzoek });
+  })) as { uuid: string; verzoek_uuid: string; informatieobject: string }[];
+
+  const roots = new Set(o.extraRoots?.map((r) => r.replace(/\/?$/, '/')) ?? []);
+  for (const v of vios) {
+    const service = await http.serviceFor(v.informatieobject).catch(() => undefined);
+    if (service) roots.add(service.apiRoot.replace(/\/?$/, '/'));
+  }
+  const verzoeken = o.verzoek
+    ? [o.verzoek]
+    : ((await db('verzoeken').select('uuid').orderBy('id')) as { uuid: string }[]).map((r) => r.uuid);
+
+  for (const verzoek of verzoeken) {
+    report.verzoeken++;
+    const object = o.verzoekUrl(verzoek);
+    const ours = vios.filter((v) => v.verzoek_uuid === verzoek);
+    const remote: Oio[] = [];
+    for (const root of roots) {
+      const res = await http.get(`${root}objectinformatieobjecten?${new URLSearchParams({ object }).toString()}`);
+      if (!res.ok) {
+        report.errors.push(`${root}: ${res.reason}`);
+        continue;
+      }
+      const body = res.json as Oio[] | { results?: Oio[] };
+      remote.push(...(Array.isArray(body) ? body : (body?.results ?? [])).filter((r) => r.object === object));
+    }
+    const now = Date.now();
+    for (const v of ours) {
+      if (remote.some((r) => r.informatieobject === v.informatieobject)) continue;
+      await outbox.enqueue(db, {
+        destination: DRC,
+        event: 'verzoekinformatieobject.created',
+        aggregateId: v.uuid,
+        payload: { uuid: v.uuid, verzoek, informatieobject: v.informatieobject },
+        now,
+      });
+      report.queuedCreates++;
+    }
+    for (const r of remote) {
+      if (!r.informatieobject || ours.some((v) => v.informatieobject === r.informatieobject)) continue;
+      const id = `reconcile-${randomUUID()}`; // no local row: the delete finds the mirror by its pair
+      await outbox.enqueue(db, {
+        destination: DRC,
+        event: 'verzoekinformatieobject.deleted',
+        aggregateId: id,
+        payload: { uuid: id, verzoek, informatieobject: r.informatieobject },
+        now,
+      });
+      report.queuedDeletes++;
+    }
+  }
+  return report;
+}

@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Db } from '../db/knex.js';
+import * as outbox from '../db/outbox.js';
+import type { Logger } from '../logger.js';
+import { nextDelayMs } from './backoff.js';
+import type { Destination, Outcome } from './destination.js';
+
+export interface WorkerOptions {
+  db: Db;
+  log: Logger;
+  destinations: Destination[];
+  pollMs: number;
+  leaseMs?: number;
+  batchSize?: number;
+  backoff?: (attempts: number) => number;
+}
+
+/**
+ * Delivers outbox rows: claim a batch (with a lease), deliver each, settle it (done, retry later
+ * with backoff, or failed for a person). It polls, and wakes early when nudged after a write or
+ * by a PostgreSQL NOTIFY. It never overlaps itself; stop() lets the current batch settle.
+ */
+export class OutboxWorker {
+  private readonly stopping = new AbortController();
+  private wake: (() => void) | undefined;
+  private nudged = false;
+  private loop: Promise<void> | undefined;
+  private readonly leaseMs: number;
+  private readonly batchSize: number;
+  private readonly backoff: (attempts: number) => number;
+  private readonly byName: Map<string, Destination>;
+
+  constructor(private readonly o: WorkerOptions) {
+    this.leaseMs = o.leaseMs ?? 60_000;
+    this.batchSize = o.batchSize ?? 20;
+    this.backoff = o.backoff ?? ((a) => nextDelayMs(a));
+    this.byName = new Map(o.destinations.map((d) => [d.name, d]));
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  /** Look again now (a write just queued rows). */
+  nudge(): void {
+    this.nudged = true;
+    this.wake?.();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    this.wake?.();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping.signal.aborted) {
+      let claimed = 0;
+      try {
+        claimed = await this.runOnce();
+      } catch (err) {
+        this.o.log.error({ err }, 'outbox round failed; trying again');
+      }
+      if (claimed < this.batchSize && !this.nudged) await this.sleep(this.o.pollMs);
+    }
+  }
+
+  /** One claim → deliver → settle round; returns how many rows it claimed. */
+  async runOnce(): Promise<number> {
+    this.nudged = false;
+    const ticket = randomUUID();
+    const rows = await outbox.claimBatch(this.o.db, { ticket, now: Date.now(), leaseMs: this.leaseMs, limit: this.batchSize });
+    for (const row of rows) {
+      const started = Date.now();
+      const outcome = await this.deliverSafely(row);
+      const now = Date.now();
+      const entry = { outbox: row.id, destination: row.destination, event: row.event, aggregate: row.aggregate_id, attempt: row.attempts, ms: now - started };
+      if (outcome.ok) {
+        await outbox.markDone(this.o.db, row.id, ticket, now, outcome.result ?? null);
+        this.o.log.info({ ...entry, result: outcome.result }, 'outbox delivered');
+      } else {
+        const retryAt = now + this.backoff(row.attempts);
+        await outbox.markFailed(this.o.db, row.id, ticket, { error: outcome.error, permanent: outcome.permanent, retryAt, result: outcome.result ?? null });
+        if (outcome.permanent) this.o.log.error({ ...entry, error: outcome.error }, 'outbox delivery refused; needs a person (kic sync status)');
+        else this.o.log.warn({ ...entry, error: outcome.error, retryAt: new Date(retryAt).toISOString() }, 'outbox delivery failed; will retry');
+      }
+    }
+    return rows.length;
+  }
+
+  private async deliverSafely(row: outbox.OutboxRow): Promise<Outcome> {
+    const destination = this.byName.get(row.destination);
+    if (!destination) return { ok: false, permanent: true, error: `no destination "${row.destination}" configured` };
+    try {
+      return await destination.deliver(row);
+    } catch (err) {
+      return { ok: false, permanent: false, error: `${(err as Error).name}: ${(err as Error).message}` };
+    }
+  }
+
+  private async sleep(ms: number): Promise<void> {
+    const nap = new AbortController();
+    this.wake = () => nap.abort();
+    try {
+      await sleep(ms, undefined, { signal: AbortSignal.any([nap.signal, this.stopping.signal]) });
+    } catch {
+      // woken early or stopping: both mean "look again now"
+    } finally {
+      this.wake = undefined;
+    }
+  }
+}
