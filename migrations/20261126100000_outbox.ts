@@ -7,6 +7,10 @@ import type { Knex } from 'knex';
 
 const isPg = (knex: Knex) => ['pg', 'postgres', 'postgresql'].includes(String((knex.client as { config: { client: string } }).config.client));
 
+// Epoch milliseconds in any SQLite: unixepoch('subsec') needs 3.42, and an older sqlite3 shell
+// (Debian 12 ships 3.40) returns NULL for it, which failed every insert made from that shell.
+const SQLITE_NOW_MS = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
+
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('outbox', (t) => {
     t.bigIncrements('id');
@@ -37,40 +41,54 @@ export async function up(knex: Knex): Promise<void> {
   });
 
   if (!isPg(knex)) {
-    for (const [op, ref, event] of [
-      ['INSERT', 'NEW', 'created'],
-      ['DELETE', 'OLD', 'deleted'],
-    ] as const) {
-      await knex.raw(`
-        CREATE TRIGGER outbox_on_verzoekinformatieobjecten_${op.toLowerCase()} AFTER ${op} ON verzoekinformatieobjecten
-        BEGIN
+    const queue = (ref: 'NEW' | 'OLD', event: 'created' | 'deleted') => `
           INSERT INTO outbox (destination, event, aggregate_id, payload, available_at, created_at)
           VALUES ('drc', 'verzoekinformatieobject.${event}', ${ref}.uuid,
                   json_object('uuid', ${ref}.uuid, 'verzoek', ${ref}.verzoek_uuid, 'informatieobject', ${ref}.informatieobject),
-                  CAST(unixepoch('subsec') * 1000 AS INTEGER), CAST(unixepoch('subsec') * 1000 AS INTEGER));
+                  ${SQLITE_NOW_MS}, ${SQLITE_NOW_MS});`;
+    await knex.raw(`
+        CREATE TRIGGER outbox_on_verzoekinformatieobjecten_insert AFTER INSERT ON verzoekinformatieobjecten
+        BEGIN ${queue('NEW', 'created')}
         END`);
-    }
+    await knex.raw(`
+        CREATE TRIGGER outbox_on_verzoekinformatieobjecten_delete AFTER DELETE ON verzoekinformatieobjecten
+        BEGIN ${queue('OLD', 'deleted')}
+        END`);
+    // The API never changes a relation, but SQL may: the old mirror goes, the new one comes.
+    await knex.raw(`
+        CREATE TRIGGER outbox_on_verzoekinformatieobjecten_update AFTER UPDATE OF uuid, verzoek_uuid, informatieobject ON verzoekinformatieobjecten
+        WHEN OLD.uuid IS NOT NEW.uuid OR OLD.verzoek_uuid IS NOT NEW.verzoek_uuid OR OLD.informatieobject IS NOT NEW.informatieobject
+        BEGIN ${queue('OLD', 'deleted')} ${queue('NEW', 'created')}
+        END`);
     return;
   }
   await knex.raw(`
     CREATE FUNCTION outbox_on_verzoekinformatieobjecten() RETURNS trigger LANGUAGE plpgsql AS $$
     DECLARE
-      r verzoekinformatieobjecten%ROWTYPE;
       now_ms bigint := (extract(epoch FROM clock_timestamp()) * 1000)::bigint;
     BEGIN
-      IF TG_OP = 'DELETE' THEN r := OLD; ELSE r := NEW; END IF;
-      INSERT INTO outbox (destination, event, aggregate_id, payload, available_at, created_at)
-      VALUES ('drc',
-              CASE TG_OP WHEN 'DELETE' THEN 'verzoekinformatieobject.deleted' ELSE 'verzoekinformatieobject.created' END,
-              r.uuid::text,
-              json_build_object('uuid', r.uuid, 'verzoek', r.verzoek_uuid, 'informatieobject', r.informatieobject)::text,
-              now_ms, now_ms);
+      IF TG_OP = 'UPDATE' AND (OLD.uuid, OLD.verzoek_uuid, OLD.informatieobject) IS NOT DISTINCT FROM (NEW.uuid, NEW.verzoek_uuid, NEW.informatieobject) THEN
+        RETURN NULL;
+      END IF;
+      -- An UPDATE (only ever made with SQL) is the old mirror's delete followed by the new one's create.
+      IF TG_OP IN ('DELETE', 'UPDATE') THEN
+        INSERT INTO outbox (destination, event, aggregate_id, payload, available_at, created_at)
+        VALUES ('drc', 'verzoekinformatieobject.deleted', OLD.uuid::text,
+                json_build_object('uuid', OLD.uuid, 'verzoek', OLD.verzoek_uuid, 'informatieobject', OLD.informatieobject)::text,
+                now_ms, now_ms);
+      END IF;
+      IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO outbox (destination, event, aggregate_id, payload, available_at, created_at)
+        VALUES ('drc', 'verzoekinformatieobject.created', NEW.uuid::text,
+                json_build_object('uuid', NEW.uuid, 'verzoek', NEW.verzoek_uuid, 'informatieobject', NEW.informatieobject)::text,
+                now_ms, now_ms);
+      END IF;
       -- Wakes listening workers at commit; a rolled-back change notifies nobody.
       PERFORM pg_notify('kic_outbox', 'drc');
       RETURN NULL;
     END $$`);
   await knex.raw(`
-    CREATE TRIGGER outbox_on_verzoekinformatieobjecten AFTER INSERT OR DELETE ON verzoekinformatieobjecten
+    CREATE TRIGGER outbox_on_verzoekinformatieobjecten AFTER INSERT OR DELETE OR UPDATE OF uuid, verzoek_uuid, informatieobject ON verzoekinformatieobjecten
     FOR EACH ROW EXECUTE FUNCTION outbox_on_verzoekinformatieobjecten()`);
 }
 
@@ -81,6 +99,7 @@ export async function down(knex: Knex): Promise<void> {
   } else {
     await knex.raw('DROP TRIGGER IF EXISTS outbox_on_verzoekinformatieobjecten_insert');
     await knex.raw('DROP TRIGGER IF EXISTS outbox_on_verzoekinformatieobjecten_delete');
+    await knex.raw('DROP TRIGGER IF EXISTS outbox_on_verzoekinformatieobjecten_update');
   }
   await knex.schema.dropTableIfExists('remote_links');
   await knex.schema.dropTableIfExists('outbox');

@@ -28,15 +28,14 @@ const TABLE = 'outbox';
  * writer at a time anyway.
  */
 export async function claimBatch(db: Db, o: { ticket: string; now: number; leaseMs: number; limit: number }): Promise<OutboxRow[]> {
-  const pg = dialectOf(db) === 'pg';
-  return db.transaction(async (trx) => {
-    const due = trx(`${TABLE} as o`)
+  const due = (q: Db) =>
+    q(`${TABLE} as o`)
       .select('o.id')
       .where('o.state', 'pending')
       .andWhere('o.available_at', '<=', o.now)
-      .andWhere((q) => q.whereNull('o.locked_until').orWhere('o.locked_until', '<', o.now))
+      .andWhere((w) => w.whereNull('o.locked_until').orWhere('o.locked_until', '<', o.now))
       .whereNotExists(
-        trx(`${TABLE} as older`)
+        q(`${TABLE} as older`)
           .select('older.id')
           .whereRaw('older.aggregate_id = o.aggregate_id')
           .andWhere('older.state', 'pending')
@@ -44,14 +43,31 @@ export async function claimBatch(db: Db, o: { ticket: string; now: number; lease
       )
       .orderBy('o.id')
       .limit(o.limit);
-    if (pg) due.forUpdate().skipLocked();
-    const ids = ((await due) as { id: number }[]).map((r) => Number(r.id));
+  const lease = (q: Db) => ({ locked_by: o.ticket, locked_until: o.now + o.leaseMs, attempts: q.raw('attempts + 1') });
+
+  if (dialectOf(db) !== 'pg') {
+    // One UPDATE takes SQLite's write lock from the start (waiting on busy_timeout), where a read
+    // followed by a write in one transaction could fail with SQLITE_BUSY when another process
+    // (kic serve beside kic worker, the sqlite3 shell) writes in between.
+    await db(TABLE).whereIn('id', due(db)).update(lease(db));
+    return (await db(TABLE).where({ locked_by: o.ticket, state: 'pending' }).andWhere('locked_until', o.now + o.leaseMs).orderBy('id')) as OutboxRow[];
+  }
+  return db.transaction(async (trx) => {
+    const ids = ((await due(trx).forUpdate().skipLocked()) as { id: number }[]).map((r) => Number(r.id));
     if (ids.length === 0) return [];
-    await trx(TABLE)
-      .whereIn('id', ids)
-      .update({ locked_by: o.ticket, locked_until: o.now + o.leaseMs, attempts: trx.raw('attempts + 1') });
+    await trx(TABLE).whereIn('id', ids).update(lease(trx));
     return (await trx(TABLE).whereIn('id', ids).andWhere('locked_by', o.ticket).orderBy('id')) as OutboxRow[];
   });
+}
+
+/**
+ * Extends this ticket's lease on one row before it is delivered, so that a long batch does not
+ * outlive the lease of its last rows. False when another worker has taken the row over meanwhile
+ * (or it was settled): then this worker must leave it alone.
+ */
+export async function renew(db: Db, id: number, ticket: string, until: number): Promise<boolean> {
+  const n = await db(TABLE).where({ id, locked_by: ticket, state: 'pending' }).update({ locked_until: until });
+  return n === 1;
 }
 
 /** Marks a delivered row done, unless another worker has taken it over meanwhile. */
@@ -110,11 +126,28 @@ export async function summary(db: Db): Promise<{ pending: number; failed: number
   return { pending: get('pending'), failed: get('failed'), oldestOpenCreatedAt: oldest.length ? Math.min(...oldest) : null };
 }
 
-/** Makes failed or waiting rows due now (all when `id` is undefined). Returns how many. */
+/**
+ * Makes failed or waiting rows due now (all when `id` is undefined). Returns how many. A row a
+ * worker is delivering right now (a live lease) is left alone: clearing its lease would let a
+ * second worker deliver it at the same time.
+ */
 export async function retryNow(db: Db, now: number, id?: number): Promise<number> {
-  const q = db(TABLE).whereIn('state', ['pending', 'failed']);
+  const q = db(TABLE)
+    .whereIn('state', ['pending', 'failed'])
+    .andWhere((w) => w.whereNull('locked_until').orWhere('locked_until', '<', now));
   if (id !== undefined) q.andWhere({ id });
   return q.update({ state: 'pending', available_at: now, locked_by: null, locked_until: null });
+}
+
+/**
+ * Settles failed rows of an aggregate older than `beforeId` once a later event has made them
+ * moot (a refused create whose relation has since been deleted needs nobody any more).
+ */
+export async function supersedeFailed(db: Db, destination: string, aggregateId: string, beforeId: number, now: number): Promise<number> {
+  return db(TABLE)
+    .where({ destination, aggregate_id: aggregateId, state: 'failed' })
+    .andWhere('id', '<', beforeId)
+    .update({ state: 'done', done_at: now, result: `superseded by #${beforeId}` });
 }
 
 /** Queues an event from application code (reconciliation); triggers queue the others. */

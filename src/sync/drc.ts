@@ -1,4 +1,5 @@
 import type { Db } from '../db/knex.js';
+import * as outbox from '../db/outbox.js';
 import type { OutboxRow } from '../db/outbox.js';
 import * as links from '../db/remote-links.js';
 import * as rows from '../db/rows.js';
@@ -53,7 +54,12 @@ export class DrcDestination implements Destination {
     }
     const collection = `${root}objectinformatieobjecten`;
     if (row.event === 'verzoekinformatieobject.created') return this.create(e, collection);
-    if (row.event === 'verzoekinformatieobject.deleted') return this.remove(e, collection);
+    if (row.event === 'verzoekinformatieobject.deleted') {
+      const outcome = await this.remove(e, collection);
+      // A create of this relation that the DRC refused needs nobody now that the relation is gone.
+      if (outcome.ok) await outbox.supersedeFailed(this.db, DRC, e.uuid, row.id, Date.now());
+      return outcome;
+    }
     return { ok: false, permanent: true, error: `unknown event ${row.event}` };
   }
 
@@ -78,11 +84,20 @@ export class DrcDestination implements Destination {
 
   private async remove(e: VioEvent, collection: string): Promise<Outcome> {
     let url = await links.find(this.db, DRC, e.uuid);
+    // The pair exists here again under another uuid (deleted and made again before we got to
+    // it): the mirror must stay, and now belongs to the new relation.
+    const relinked = (await this.db('verzoekinformatieobjecten').where({ verzoek_uuid: e.verzoek, informatieobject: e.informatieobject }).first('uuid')) as
+      | { uuid: string }
+      | undefined;
+    if (relinked) {
+      if (url) {
+        await links.save(this.db, DRC, relinked.uuid, url);
+        await links.remove(this.db, DRC, e.uuid);
+      }
+      return { ok: true, result: 'pair exists again' };
+    }
     if (!url) {
-      // Never mirrored by us (or the link was lost): find it by the exact pair, unless that pair
-      // exists here again under another uuid, whose mirror must stay.
-      const relinked = await this.db('verzoekinformatieobjecten').where({ verzoek_uuid: e.verzoek, informatieobject: e.informatieobject }).first('uuid');
-      if (relinked) return { ok: true, result: 'pair exists again' };
+      // Never mirrored by us (or the link was lost): find it by the exact pair.
       const found = await this.lookup(collection, this.verzoekUrl(e.verzoek), e.informatieobject);
       if ('outcome' in found) return found.outcome;
       if (!found.url) return { ok: true, result: 'nothing to delete' };

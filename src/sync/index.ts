@@ -32,7 +32,7 @@ export function createSync(o: { config: Config; db: Db; log: Logger; backoff?: (
     destinations: [new DrcDestination(o.db, http, (uuid) => urls.of('verzoeken', uuid))],
     pollMs: o.config.sync.pollMs,
     ...(o.backoff ? { backoff: o.backoff } : {}),
-    ...(o.leaseMs ? { leaseMs: o.leaseMs } : {}),
+    leaseMs: o.leaseMs ?? o.config.sync.leaseMs,
   });
   const port = new OutboxSyncPort(o.db, () => worker.nudge(), o.config.sync.waitMs);
   let listener: pg.Client | undefined;

@@ -22,7 +22,7 @@ export interface WorkerOptions {
  * by a PostgreSQL NOTIFY. It never overlaps itself; stop() lets the current batch settle.
  */
 export class OutboxWorker {
-  private readonly stopping = new AbortController();
+  private stopping = new AbortController();
   private wake: (() => void) | undefined;
   private nudged = false;
   private loop: Promise<void> | undefined;
@@ -38,8 +38,13 @@ export class OutboxWorker {
     this.byName = new Map(o.destinations.map((d) => [d.name, d]));
   }
 
+  /** Starts the loop (again, after a stop). */
   start(): void {
-    this.loop ??= this.run();
+    if (this.loop) return;
+    if (this.stopping.signal.aborted) this.stopping = new AbortController();
+    this.loop = this.run().finally(() => {
+      this.loop = undefined;
+    });
   }
 
   /** Look again now (a write just queued rows). */
@@ -70,9 +75,17 @@ export class OutboxWorker {
   async runOnce(): Promise<number> {
     this.nudged = false;
     const ticket = randomUUID();
-    const rows = await outbox.claimBatch(this.o.db, { ticket, now: Date.now(), leaseMs: this.leaseMs, limit: this.batchSize });
+    const claimedAt = Date.now();
+    const rows = await outbox.claimBatch(this.o.db, { ticket, now: claimedAt, leaseMs: this.leaseMs, limit: this.batchSize });
     for (const row of rows) {
       const started = Date.now();
+      // The claim's lease covers the whole batch from the start; a row reached after half of it
+      // gets a fresh one, so every delivery starts with at least half a lease to go. Lost to
+      // another worker (our lease ran out meanwhile): leave it to that one.
+      if (started > claimedAt + this.leaseMs / 2 && !(await outbox.renew(this.o.db, row.id, ticket, started + this.leaseMs))) {
+        this.o.log.warn({ outbox: row.id, aggregate: row.aggregate_id }, 'outbox lease lost to another worker; skipping the row');
+        continue;
+      }
       const outcome = await this.deliverSafely(row);
       const now = Date.now();
       const entry = { outbox: row.id, destination: row.destination, event: row.event, aggregate: row.aggregate_id, attempt: row.attempts, ms: now - started };
