@@ -85,7 +85,9 @@ export async function up(knex: Knex): Promise<void> {
     t.uuid('verzoek_uuid').notNullable().references('uuid').inTable('verzoeken').onDelete('CASCADE');
     t.uuid('contactmoment_uuid').notNullable().references('uuid').inTable('contactmomenten').onDelete('CASCADE');
     t.bigInteger('created_at').notNullable();
-    t.unique(['verzoek_uuid', 'contactmoment_uuid'], { indexName: 'verzoekcontactmomenten_verzoek_contactmoment_unique' });
+    t.unique(['verzoek_uuid', 'contactmoment_uuid'], {
+      indexName: 'verzoekcontactmomenten_verzoek_contactmoment_unique',
+    });
     t.index(['contactmoment_uuid'], 'verzoekcontactmomenten_contactmoment_uuid_idx');
   });
 
@@ -95,7 +97,9 @@ export async function up(knex: Knex): Promise<void> {
     t.uuid('verzoek_uuid').notNullable().references('uuid').inTable('verzoeken').onDelete('CASCADE');
     t.string('informatieobject', 1000).notNullable();
     t.bigInteger('created_at').notNullable();
-    t.unique(['verzoek_uuid', 'informatieobject'], { indexName: 'verzoekinformatieobjecten_verzoek_informatieobject_unique' });
+    t.unique(['verzoek_uuid', 'informatieobject'], {
+      indexName: 'verzoekinformatieobjecten_verzoek_informatieobject_unique',
+    });
     t.index(['informatieobject'], 'verzoekinformatieobjecten_informatieobject_idx');
   });
 

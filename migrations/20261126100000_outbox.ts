@@ -5,7 +5,8 @@ import type { Knex } from 'knex';
 // import, a cascade from deleting a verzoek). Only built-in SQL in the triggers, so writers
 // outside this process fire them too. Times are epoch milliseconds on both engines.
 
-const isPg = (knex: Knex) => ['pg', 'postgres', 'postgresql'].includes(String((knex.client as { config: { client: string } }).config.client));
+const isPg = (knex: Knex) =>
+  ['pg', 'postgres', 'postgresql'].includes(String((knex.client as { config: { client: string } }).config.client));
 
 // Epoch milliseconds in any SQLite: unixepoch('subsec') needs 3.42, and an older sqlite3 shell
 // (Debian 12 ships 3.40) returns NULL for it, which failed every insert made from that shell.

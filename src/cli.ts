@@ -45,13 +45,15 @@ program
       if (stopping) process.exit(1); // a second signal: stop at once
       stopping = true;
       log.info({ signal }, 'shutting down');
-      starting.then((running) => running.close()).then(
-        () => process.exit(0),
-        (err: unknown) => {
-          log.error({ err }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
+      starting
+        .then((running) => running.close())
+        .then(
+          () => process.exit(0),
+          (err: unknown) => {
+            log.error({ err }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
     };
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
@@ -102,7 +104,10 @@ sync
       const age = s.oldestOpenCreatedAt === null ? '-' : `${Math.round((now - s.oldestOpenCreatedAt) / 1000)} s`;
       out(`pending ${s.pending}, failed ${s.failed}, oldest open ${age}`);
       for (const r of open) {
-        const next = r.state === 'failed' ? 'needs a person: kic sync retry ' + r.id : `next attempt ${new Date(Number(r.available_at)).toISOString()}`;
+        const next =
+          r.state === 'failed'
+            ? 'needs a person: kic sync retry ' + r.id
+            : `next attempt ${new Date(Number(r.available_at)).toISOString()}`;
         out(`#${r.id}	${r.state}	${r.event}	${r.aggregate_id}	attempts ${r.attempts}	${next}	${r.last_error ?? ''}`);
       }
     }),
@@ -132,7 +137,9 @@ sync
         ...(o.verzoek ? { verzoek: o.verzoek } : {}),
         ...(o.drc ? { extraRoots: [o.drc] } : {}),
       });
-      out(`${report.verzoeken} verzoeken compared; queued ${report.queuedCreates} creates and ${report.queuedDeletes} deletes`);
+      out(
+        `${report.verzoeken} verzoeken compared; queued ${report.queuedCreates} creates and ${report.queuedDeletes} deletes`,
+      );
       for (const e of report.errors) out(`error: ${e}`);
       if (report.errors.length) process.exitCode = 1;
     }),
@@ -158,11 +165,20 @@ applicatie
   .option('--all', 'heeftAlleAutorisaties: every scope', false)
   .action((o: { clientId: string; secret?: string; label: string; scopes: string; all: boolean }) =>
     withDb(async (db) => {
-      const scopes = o.scopes.split(',').map((s) => s.trim()).filter(Boolean);
+      const scopes = o.scopes
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       const unknown = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
       if (unknown.length) throw new Error(`unknown scopes: ${unknown.join(', ')}`);
       const secret = o.secret ?? randomBytes(18).toString('base64url');
-      await applicaties.upsert(db, { clientId: o.clientId, secret, label: o.label, heeftAlleAutorisaties: o.all, scopes });
+      await applicaties.upsert(db, {
+        clientId: o.clientId,
+        secret,
+        label: o.label,
+        heeftAlleAutorisaties: o.all,
+        scopes,
+      });
       out(`applicatie ${o.clientId} saved${o.secret ? '' : `; its secret (shown once): ${secret}`}`);
     }),
   );
@@ -197,14 +213,30 @@ service
   .option('--label <label>', 'a name for people', '')
   .option('--user-id <id>', 'user_id claim', '')
   .option('--user-representation <name>', 'user_representation claim', '')
-  .action((o: { apiRoot: string; clientId: string; secret: string; label: string; userId: string; userRepresentation: string }) =>
-    withDb(async (db) => {
-      const root = new URL(o.apiRoot);
-      if (root.protocol !== 'http:' && root.protocol !== 'https:') throw new Error('--api-root must be an http(s) URL');
-      const apiRoot = root.href.endsWith('/') ? root.href : `${root.href}/`;
-      await services.upsert(db, { apiRoot, label: o.label, clientId: o.clientId, secret: o.secret, userId: o.userId, userRepresentation: o.userRepresentation });
-      out(`service ${apiRoot} saved`);
-    }),
+  .action(
+    (o: {
+      apiRoot: string;
+      clientId: string;
+      secret: string;
+      label: string;
+      userId: string;
+      userRepresentation: string;
+    }) =>
+      withDb(async (db) => {
+        const root = new URL(o.apiRoot);
+        if (root.protocol !== 'http:' && root.protocol !== 'https:')
+          throw new Error('--api-root must be an http(s) URL');
+        const apiRoot = root.href.endsWith('/') ? root.href : `${root.href}/`;
+        await services.upsert(db, {
+          apiRoot,
+          label: o.label,
+          clientId: o.clientId,
+          secret: o.secret,
+          userId: o.userId,
+          userRepresentation: o.userRepresentation,
+        });
+        out(`service ${apiRoot} saved`);
+      }),
   );
 service
   .command('list')
@@ -221,7 +253,8 @@ service
   .action((o: { apiRoot: string }) =>
     withDb(async (db) => {
       const apiRoot = o.apiRoot.endsWith('/') ? o.apiRoot : `${o.apiRoot}/`;
-      if (!(await services.remove(db, apiRoot)) && !(await services.remove(db, o.apiRoot))) throw new Error(`no service ${o.apiRoot}`);
+      if (!(await services.remove(db, apiRoot)) && !(await services.remove(db, o.apiRoot)))
+        throw new Error(`no service ${o.apiRoot}`);
       out(`service ${apiRoot} removed`);
     }),
   );
@@ -236,7 +269,14 @@ program
     withDb(async (db) => {
       const a = await applicaties.findByClientId(db, o.clientId);
       if (!a) throw new Error(`no applicatie ${o.clientId}; add it with: kic applicatie add --client-id ${o.clientId}`);
-      out(await signZgwToken({ clientId: a.clientId, secret: a.secret, userId: o.userId, userRepresentation: o.userRepresentation }));
+      out(
+        await signZgwToken({
+          clientId: a.clientId,
+          secret: a.secret,
+          userId: o.userId,
+          userRepresentation: o.userRepresentation,
+        }),
+      );
     }),
   );
 

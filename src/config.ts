@@ -35,19 +35,40 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     {
       PORT: num({ default: 8000, desc: 'HTTP port; 0 lets the operating system pick one' }),
       HOST: str({ default: '0.0.0.0', desc: 'Address to listen on' }),
-      DATABASE_URL: databaseUrl({ default: parseDatabaseUrl('sqlite:data/kic.sqlite'), desc: 'sqlite:<file> or postgres://…' }),
-      KIC_PUBLIC_URL: baseUrl({ default: 'http://localhost:8000', desc: 'Public base URL of this component, used in every resource URL' }),
+      DATABASE_URL: databaseUrl({
+        default: parseDatabaseUrl('sqlite:data/kic.sqlite'),
+        desc: 'sqlite:<file> or postgres://…',
+      }),
+      KIC_PUBLIC_URL: baseUrl({
+        default: 'http://localhost:8000',
+        desc: 'Public base URL of this component, used in every resource URL',
+      }),
       KIC_COMPONENT: str({ default: 'kic', desc: 'Component code whose scopes count (Autorisaties API)' }),
-      KIC_AC_URL: baseUrl({ default: undefined, desc: 'Autorisaties API root; unset: scopes from the local applicaties' }),
+      KIC_AC_URL: baseUrl({
+        default: undefined,
+        desc: 'Autorisaties API root; unset: scopes from the local applicaties',
+      }),
       KIC_AC_CACHE_SECONDS: num({ default: 300, desc: 'How long an Autorisaties API answer is reused' }),
       KIC_JWT_EXPIRY_SECONDS: num({ default: 3600, desc: 'A token expires this long after its iat' }),
       KIC_JWT_LEEWAY_SECONDS: num({ default: 5, desc: 'Clock skew tolerated on iat/exp/nbf' }),
       KIC_OUTGOING_TIMEOUT_MS: num({ default: 10_000, desc: 'Timeout of every outgoing HTTP call' }),
       KIC_SYNC_POLL_MS: num({ default: 1000, desc: 'How often the outbox worker looks for work when not woken' }),
-      KIC_SYNC_WAIT_MS: num({ default: 2000, desc: 'How long a verzoekinformatieobject create waits for the first DRC delivery' }),
-      KIC_SYNC_LEASE_MS: num({ default: 60_000, desc: 'How long a worker holds outbox rows it claimed; a crashed worker\'s rows come back after this' }),
-      KIC_SYNC_WORKER: bool({ default: true, desc: 'Run the outbox worker inside kic serve (false: run kic worker separately)' }),
-      KIC_CREATE_DEMO_CLIENT: bool({ default: true, desc: 'Create a demo API client on the first start of an empty database' }),
+      KIC_SYNC_WAIT_MS: num({
+        default: 2000,
+        desc: 'How long a verzoekinformatieobject create waits for the first DRC delivery',
+      }),
+      KIC_SYNC_LEASE_MS: num({
+        default: 60_000,
+        desc: "How long a worker holds outbox rows it claimed; a crashed worker's rows come back after this",
+      }),
+      KIC_SYNC_WORKER: bool({
+        default: true,
+        desc: 'Run the outbox worker inside kic serve (false: run kic worker separately)',
+      }),
+      KIC_CREATE_DEMO_CLIENT: bool({
+        default: true,
+        desc: 'Create a demo API client on the first start of an empty database',
+      }),
       LOG_LEVEL: str({ choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' }),
     },
     {
@@ -66,7 +87,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     ac: e.KIC_AC_URL ? { apiRoot: e.KIC_AC_URL, cacheSeconds: e.KIC_AC_CACHE_SECONDS } : undefined,
     jwt: { expirySeconds: e.KIC_JWT_EXPIRY_SECONDS, leewaySeconds: e.KIC_JWT_LEEWAY_SECONDS },
     outgoingTimeoutMs: e.KIC_OUTGOING_TIMEOUT_MS,
-    sync: { pollMs: e.KIC_SYNC_POLL_MS, waitMs: e.KIC_SYNC_WAIT_MS, leaseMs: e.KIC_SYNC_LEASE_MS, inProcess: e.KIC_SYNC_WORKER },
+    sync: {
+      pollMs: e.KIC_SYNC_POLL_MS,
+      waitMs: e.KIC_SYNC_WAIT_MS,
+      leaseMs: e.KIC_SYNC_LEASE_MS,
+      inProcess: e.KIC_SYNC_WORKER,
+    },
     createDemoClient: e.KIC_CREATE_DEMO_CLIENT,
     logLevel: e.LOG_LEVEL,
   });

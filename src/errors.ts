@@ -55,13 +55,34 @@ export const notFound = (detail = 'Niet gevonden.'): Problem =>
   new Problem(404, 'not_found', 'Niet gevonden.', detail, undefined, 'NotFound');
 
 export const methodNotAllowed = (method: string): Problem =>
-  new Problem(405, 'method_not_allowed', `Methode "${method}" niet toegestaan.`, `Method "${method}" is not allowed on this URL.`, undefined, 'MethodNotAllowed');
+  new Problem(
+    405,
+    'method_not_allowed',
+    `Methode "${method}" niet toegestaan.`,
+    `Method "${method}" is not allowed on this URL.`,
+    undefined,
+    'MethodNotAllowed',
+  );
 
 export const notAcceptable = (): Problem =>
-  new Problem(406, 'not_acceptable', 'Kan niet voldoen aan de opgegeven Accept header.', 'This API answers application/json only.', undefined, 'NotAcceptable');
+  new Problem(
+    406,
+    'not_acceptable',
+    'Kan niet voldoen aan de opgegeven Accept header.',
+    'This API answers application/json only.',
+    undefined,
+    'NotAcceptable',
+  );
 
 export const unsupportedMediaType = (contentType: string): Problem =>
-  new Problem(415, 'unsupported_media_type', 'Ongeldige media type in verzoek.', `Media type "${contentType}" is not supported; send application/json.`, undefined, 'UnsupportedMediaType');
+  new Problem(
+    415,
+    'unsupported_media_type',
+    'Ongeldige media type in verzoek.',
+    `Media type "${contentType}" is not supported; send application/json.`,
+    undefined,
+    'UnsupportedMediaType',
+  );
 
 export const PERMISSION_DENIED_TEXT = 'Je hebt geen toestemming om deze actie uit te voeren.';
 

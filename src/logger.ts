@@ -9,7 +9,15 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
       level,
       base: { service: 'kic' },
       redact: {
-        paths: ['secret', '*.secret', 'authorization', '*.authorization', 'headers.authorization', 'req.headers.authorization', 'token'],
+        paths: [
+          'secret',
+          '*.secret',
+          'authorization',
+          '*.authorization',
+          'headers.authorization',
+          'req.headers.authorization',
+          'token',
+        ],
         censor: '[redacted]',
       },
     },

@@ -56,7 +56,13 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
 
 async function createDemoClient(db: Db, config: Config, log: Logger): Promise<void> {
   const secret = randomBytes(18).toString('base64url');
-  await applicaties.upsert(db, { clientId: DEMO_CLIENT_ID, secret, label: 'Demo client', heeftAlleAutorisaties: false, scopes: [...SCOPES] });
+  await applicaties.upsert(db, {
+    clientId: DEMO_CLIENT_ID,
+    secret,
+    label: 'Demo client',
+    heeftAlleAutorisaties: false,
+    scopes: [...SCOPES],
+  });
   log.info({ clientId: DEMO_CLIENT_ID }, 'created a demo API client');
   // Shown once, on the console of whoever started the component; never logged as a field.
   process.stderr.write(

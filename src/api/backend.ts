@@ -51,12 +51,16 @@ export async function createBackend(o: BackendOptions): Promise<OpenAPIBackend> 
 
   // Generic resource handlers cover every action; register only the operations the spec has.
   const specOperations = new Set(
-    Object.values((o.definition['paths'] ?? {}) as Record<string, Record<string, { operationId?: string }>>).flatMap((item) =>
-      Object.values(item).map((op) => op?.operationId),
+    Object.values((o.definition['paths'] ?? {}) as Record<string, Record<string, { operationId?: string }>>).flatMap(
+      (item) => Object.values(item).map((op) => op?.operationId),
     ),
   );
   api.register({
-    ...Object.fromEntries(Object.keys(o.handlers).filter((id) => specOperations.has(id)).map((id) => [id, runOperation])),
+    ...Object.fromEntries(
+      Object.keys(o.handlers)
+        .filter((id) => specOperations.has(id))
+        .map((id) => [id, runOperation]),
+    ),
     notFound: () => {
       throw notFound();
     },
@@ -72,7 +76,9 @@ export async function createBackend(o: BackendOptions): Promise<OpenAPIBackend> 
       const id = op.operationId!;
       let declared = declaredQuery.get(id);
       if (!declared) {
-        declared = new Set((op.parameters ?? []).filter((p) => 'in' in p && p.in === 'query').map((p) => (p as { name: string }).name));
+        declared = new Set(
+          (op.parameters ?? []).filter((p) => 'in' in p && p.in === 'query').map((p) => (p as { name: string }).name),
+        );
         declaredQuery.set(id, declared);
       }
       // A partial update validates only the fields it sends: required-ness is checked after merging.
@@ -87,7 +93,11 @@ export async function createBackend(o: BackendOptions): Promise<OpenAPIBackend> 
       if (found.badPath) throw notFound();
       if (found.unknownQuery.length && !o.lenientQueryOperations.has(id)) {
         throw invalid([
-          { name: 'nonFieldErrors', code: 'unknown-parameters', reason: `Onbekende query parameters: ${found.unknownQuery.join(', ')}` },
+          {
+            name: 'nonFieldErrors',
+            code: 'unknown-parameters',
+            reason: `Onbekende query parameters: ${found.unknownQuery.join(', ')}`,
+          },
         ]);
       }
       if (found.params.length) throw invalid(found.params);

@@ -32,7 +32,11 @@ async function* representations(rows: AsyncIterable<Row>, def: ResourceDef, ctx:
  * The operations of one resource, keyed by the standard's operationIds. Resources without
  * update operations in the spec simply never get those handlers called.
  */
-export function resourceHandlers(def: ResourceDef, ctx: DomainContext, hooks: WriteHooks = {}): Record<string, OperationHandler> {
+export function resourceHandlers(
+  def: ResourceDef,
+  ctx: DomainContext,
+  hooks: WriteHooks = {},
+): Record<string, OperationHandler> {
   const s = def.singular;
   const location = (row: Row) => ctx.urls.of(def.name, row.uuid);
 
@@ -43,7 +47,10 @@ export function resourceHandlers(def: ResourceDef, ctx: DomainContext, hooks: Wr
   };
 
   return {
-    [`${s}_list`]: async (c) => ({ status: 200, items: representations(resource.list(ctx, def, queryOf(c)), def, ctx) }),
+    [`${s}_list`]: async (c) => ({
+      status: 200,
+      items: representations(resource.list(ctx, def, queryOf(c)), def, ctx),
+    }),
 
     [`${s}_read`]: async (c) => {
       const row = await resource.get(ctx, def, uuidOf(c));

@@ -10,7 +10,11 @@ export interface Reply {
   contentType?: string;
 }
 
-export const reply = (status: number, body?: unknown, headers?: Record<string, string>): Reply => ({ status, body, headers });
+export const reply = (status: number, body?: unknown, headers?: Record<string, string>): Reply => ({
+  status,
+  body,
+  headers,
+});
 
 /** The serialised JSON and its ETag: a quoted md5 over exactly the bytes we send. */
 export function withEtag(body: unknown): { json: string; etag: string } {

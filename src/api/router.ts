@@ -93,8 +93,10 @@ function problemHandler(o: ApiRouterOptions): ErrorRequestHandler {
     let problem: Problem;
     if (err instanceof Problem) problem = err;
     else if (e?.type === 'entity.parse.failed') problem = parseError(e.message ?? 'malformed JSON');
-    else if (e?.type === 'entity.too.large') problem = new Problem(413, 'too_large', 'Request body too large.', 'The body exceeds 1 MB.');
-    else if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') problem = unsupportedMediaType(req.headers['content-type'] ?? '');
+    else if (e?.type === 'entity.too.large')
+      problem = new Problem(413, 'too_large', 'Request body too large.', 'The body exceeds 1 MB.');
+    else if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported')
+      problem = unsupportedMediaType(req.headers['content-type'] ?? '');
     else problem = internalError();
     if (problem.status >= 500) o.log.error({ err, method: req.method, url: req.originalUrl }, 'request failed');
     if (res.headersSent) return void res.destroy();

@@ -23,7 +23,10 @@ export class SpecShapes implements Shapes {
   check(schema: string, value: unknown, path: string): InvalidParam[] {
     let validate = this.validators.get(schema);
     if (!validate) {
-      validate = this.ajv.compile({ type: 'object', properties: { requestBody: { $ref: `spec#/components/schemas/${schema}` } } });
+      validate = this.ajv.compile({
+        type: 'object',
+        properties: { requestBody: { $ref: `spec#/components/schemas/${schema}` } },
+      });
       this.validators.set(schema, validate);
     }
     if (validate({ requestBody: value })) return [];
@@ -44,14 +47,23 @@ export class SpecShapes implements Shapes {
       const prop = this.resolve(raw);
       const v = value[name];
       if (v !== undefined && v !== null) {
-        out[name] = prop['type'] === 'object' && typeof v === 'object' && !Array.isArray(v) ? this.completeWith(prop, v as Json) : v;
+        out[name] =
+          prop['type'] === 'object' && typeof v === 'object' && !Array.isArray(v)
+            ? this.completeWith(prop, v as Json)
+            : v;
       } else if (v === null && prop['nullable'] === true) {
         out[name] = null;
       } else if (prop['type'] === 'object' || prop['properties']) {
         out[name] = null; // the reference renders a missing nested address as null
       } else if (prop['type'] === 'array') {
         out[name] = [];
-      } else if (prop['type'] === 'string' && !prop['enum'] && !prop['pattern'] && !prop['format'] && !prop['minLength']) {
+      } else if (
+        prop['type'] === 'string' &&
+        !prop['enum'] &&
+        !prop['pattern'] &&
+        !prop['format'] &&
+        !prop['minLength']
+      ) {
         out[name] = '';
       }
     }

@@ -27,7 +27,11 @@ export function loadSpec(name: string): LoadedSpec {
       continue;
     }
     const published = parse(text) as Record<string, unknown>;
-    return { text, json: JSON.stringify(published), definition: prepareForValidation(parse(text) as Record<string, unknown>) };
+    return {
+      text,
+      json: JSON.stringify(published),
+      definition: prepareForValidation(parse(text) as Record<string, unknown>),
+    };
   }
   throw new Error(`spec/${name} not found`);
 }
@@ -42,7 +46,8 @@ export function prepareForValidation(doc: Record<string, unknown>): Record<strin
     if (Array.isArray(node)) return node.forEach(visit);
     if (!node || typeof node !== 'object') return;
     const o = node as Record<string, unknown>;
-    if (o['nullable'] === true && Array.isArray(o['enum']) && !o['enum'].includes(null)) o['enum'] = [...o['enum'], null];
+    if (o['nullable'] === true && Array.isArray(o['enum']) && !o['enum'].includes(null))
+      o['enum'] = [...o['enum'], null];
     Object.values(o).forEach(visit);
   };
   visit(doc);

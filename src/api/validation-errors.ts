@@ -24,21 +24,47 @@ export function toParam(e: ErrorObject): InvalidParam {
       return { name, code: 'required', reason: 'Dit veld is vereist.' };
     case 'type':
       if (e.data === null) return { name, code: 'null', reason: 'Dit veld mag niet leeg zijn.' };
-      if (p['type'] === 'array') return { name, code: 'not_a_list', reason: `Verwachtte een lijst met items, kreeg type "${typeName(e.data)}".` };
-      if (p['type'] === 'object') return { name, code: 'invalid', reason: `Ongeldige data. Verwachtte een dictionary, kreeg een ${typeName(e.data)}.` };
+      if (p['type'] === 'array')
+        return {
+          name,
+          code: 'not_a_list',
+          reason: `Verwachtte een lijst met items, kreeg type "${typeName(e.data)}".`,
+        };
+      if (p['type'] === 'object')
+        return {
+          name,
+          code: 'invalid',
+          reason: `Ongeldige data. Verwachtte een dictionary, kreeg een ${typeName(e.data)}.`,
+        };
       return { name, code: 'invalid', reason: `Expected ${String(p['type'])}, got ${typeName(e.data)}.` };
     case 'maxLength':
-      return { name, code: 'max_length', reason: `Zorg ervoor dat dit veld niet meer dan ${String(p['limit'])} karakters bevat.` };
+      return {
+        name,
+        code: 'max_length',
+        reason: `Zorg ervoor dat dit veld niet meer dan ${String(p['limit'])} karakters bevat.`,
+      };
     case 'minLength':
       return e.data === ''
         ? { name, code: 'blank', reason: 'Dit veld mag niet leeg zijn.' }
-        : { name, code: 'min_length', reason: `Zorg ervoor dat dit veld minimaal ${String(p['limit'])} karakters bevat.` };
+        : {
+            name,
+            code: 'min_length',
+            reason: `Zorg ervoor dat dit veld minimaal ${String(p['limit'])} karakters bevat.`,
+          };
     case 'enum':
       return { name, code: 'invalid_choice', reason: `"${String(e.data)}" is een ongeldige keuze.` };
     case 'maximum':
-      return { name, code: 'max_value', reason: `Zorg ervoor dat deze waarde kleiner of gelijk is aan ${String(p['limit'])}.` };
+      return {
+        name,
+        code: 'max_value',
+        reason: `Zorg ervoor dat deze waarde kleiner of gelijk is aan ${String(p['limit'])}.`,
+      };
     case 'minimum':
-      return { name, code: 'min_value', reason: `Zorg ervoor dat deze waarde groter of gelijk is aan ${String(p['limit'])}.` };
+      return {
+        name,
+        code: 'min_value',
+        reason: `Zorg ervoor dat deze waarde groter of gelijk is aan ${String(p['limit'])}.`,
+      };
     case 'format':
       return { name, code: 'invalid', reason: formatReason(String(p['format'])) };
     case 'pattern':
@@ -72,7 +98,11 @@ export interface ClassifiedErrors {
   params: InvalidParam[];
 }
 
-export function classify(errors: ErrorObject[], query: Record<string, unknown>, declared: ReadonlySet<string>): ClassifiedErrors {
+export function classify(
+  errors: ErrorObject[],
+  query: Record<string, unknown>,
+  declared: ReadonlySet<string>,
+): ClassifiedErrors {
   const out: ClassifiedErrors = { badPath: false, unknownQuery: [], params: [] };
   const seen = new Set<string>();
   for (const e of errors) {

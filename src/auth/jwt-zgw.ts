@@ -89,7 +89,10 @@ export interface OutgoingCredentials {
 }
 
 /** Signs a JWT-ZGW token as zds-client does: HS256, iss = client_id, iat now, no exp. */
-export async function signZgwToken(c: OutgoingCredentials, nowSeconds = Math.floor(Date.now() / 1000)): Promise<string> {
+export async function signZgwToken(
+  c: OutgoingCredentials,
+  nowSeconds = Math.floor(Date.now() / 1000),
+): Promise<string> {
   return new SignJWT({
     iss: c.clientId,
     client_id: c.clientId,

@@ -27,7 +27,10 @@ const TABLE = 'outbox';
  * PostgreSQL concurrent workers skip each other's rows (FOR UPDATE SKIP LOCKED); SQLite has one
  * writer at a time anyway.
  */
-export async function claimBatch(db: Db, o: { ticket: string; now: number; leaseMs: number; limit: number }): Promise<OutboxRow[]> {
+export async function claimBatch(
+  db: Db,
+  o: { ticket: string; now: number; leaseMs: number; limit: number },
+): Promise<OutboxRow[]> {
   const due = (q: Db) =>
     q(`${TABLE} as o`)
       .select('o.id')
@@ -50,7 +53,10 @@ export async function claimBatch(db: Db, o: { ticket: string; now: number; lease
     // followed by a write in one transaction could fail with SQLITE_BUSY when another process
     // (kic serve beside kic worker, the sqlite3 shell) writes in between.
     await db(TABLE).whereIn('id', due(db)).update(lease(db));
-    return (await db(TABLE).where({ locked_by: o.ticket, state: 'pending' }).andWhere('locked_until', o.now + o.leaseMs).orderBy('id')) as OutboxRow[];
+    return (await db(TABLE)
+      .where({ locked_by: o.ticket, state: 'pending' })
+      .andWhere('locked_until', o.now + o.leaseMs)
+      .orderBy('id')) as OutboxRow[];
   }
   return db.transaction(async (trx) => {
     const ids = ((await due(trx).forUpdate().skipLocked()) as { id: number }[]).map((r) => Number(r.id));
@@ -71,7 +77,13 @@ export async function renew(db: Db, id: number, ticket: string, until: number): 
 }
 
 /** Marks a delivered row done, unless another worker has taken it over meanwhile. */
-export async function markDone(db: Db, id: number, ticket: string, now: number, result: string | null = null): Promise<boolean> {
+export async function markDone(
+  db: Db,
+  id: number,
+  ticket: string,
+  now: number,
+  result: string | null = null,
+): Promise<boolean> {
   const n = await db(TABLE)
     .where({ id, locked_by: ticket })
     .update({ state: 'done', locked_by: null, locked_until: null, last_error: null, result, done_at: now });
@@ -107,7 +119,8 @@ export async function find(db: Db, id: number): Promise<OutboxRow | undefined> {
 
 /** The newest event queued for an aggregate (e.g. the create just written by the trigger). */
 export async function latestFor(db: Db, destination: string, aggregateId: string): Promise<OutboxRow | undefined> {
-  return (await db(TABLE).where({ destination, aggregate_id: aggregateId }).orderBy('id', 'desc').first()) as OutboxRow | undefined;
+  return (await db(TABLE).where({ destination, aggregate_id: aggregateId }).orderBy('id', 'desc').first()) as
+    OutboxRow | undefined;
 }
 
 /** Rows that are not done: pending (due or waiting for a retry) and failed. */
@@ -115,15 +128,26 @@ export async function listOpen(db: Db, limit = 1000): Promise<OutboxRow[]> {
   return (await db(TABLE).whereIn('state', ['pending', 'failed']).orderBy('id').limit(limit)) as OutboxRow[];
 }
 
-export async function summary(db: Db): Promise<{ pending: number; failed: number; oldestOpenCreatedAt: number | null }> {
-  const rows = (await db(TABLE).select('state').count({ n: '*' }).min({ oldest: 'created_at' }).whereIn('state', ['pending', 'failed']).groupBy('state')) as {
+export async function summary(
+  db: Db,
+): Promise<{ pending: number; failed: number; oldestOpenCreatedAt: number | null }> {
+  const rows = (await db(TABLE)
+    .select('state')
+    .count({ n: '*' })
+    .min({ oldest: 'created_at' })
+    .whereIn('state', ['pending', 'failed'])
+    .groupBy('state')) as {
     state: string;
     n: number | string;
     oldest: number | string | null;
   }[];
   const get = (s: string) => Number(rows.find((r) => r.state === s)?.n ?? 0);
   const oldest = rows.map((r) => Number(r.oldest)).filter((n) => Number.isFinite(n) && n > 0);
-  return { pending: get('pending'), failed: get('failed'), oldestOpenCreatedAt: oldest.length ? Math.min(...oldest) : null };
+  return {
+    pending: get('pending'),
+    failed: get('failed'),
+    oldestOpenCreatedAt: oldest.length ? Math.min(...oldest) : null,
+  };
 }
 
 /**
@@ -143,7 +167,13 @@ export async function retryNow(db: Db, now: number, id?: number): Promise<number
  * Settles failed rows of an aggregate older than `beforeId` once a later event has made them
  * moot (a refused create whose relation has since been deleted needs nobody any more).
  */
-export async function supersedeFailed(db: Db, destination: string, aggregateId: string, beforeId: number, now: number): Promise<number> {
+export async function supersedeFailed(
+  db: Db,
+  destination: string,
+  aggregateId: string,
+  beforeId: number,
+  now: number,
+): Promise<number> {
   return db(TABLE)
     .where({ destination, aggregate_id: aggregateId, state: 'failed' })
     .andWhere('id', '<', beforeId)
@@ -151,7 +181,10 @@ export async function supersedeFailed(db: Db, destination: string, aggregateId: 
 }
 
 /** Queues an event from application code (reconciliation); triggers queue the others. */
-export async function enqueue(db: Db, e: { destination: string; event: string; aggregateId: string; payload: unknown; now: number }): Promise<void> {
+export async function enqueue(
+  db: Db,
+  e: { destination: string; event: string; aggregateId: string; payload: unknown; now: number },
+): Promise<void> {
   await db(TABLE).insert({
     destination: e.destination,
     event: e.event,

@@ -2,7 +2,8 @@ import type { Db } from './knex.js';
 
 /** Where a mirrored relation lives in another component (e.g. the DRC's objectinformatieobject URL). */
 export async function find(db: Db, destination: string, aggregateId: string): Promise<string | undefined> {
-  const row = (await db('remote_links').where({ destination, aggregate_id: aggregateId }).first('remote_url')) as { remote_url: string } | undefined;
+  const row = (await db('remote_links').where({ destination, aggregate_id: aggregateId }).first('remote_url')) as
+    { remote_url: string } | undefined;
   return row?.remote_url;
 }
 

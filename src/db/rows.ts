@@ -18,7 +18,12 @@ export async function insert(db: Db, table: string, values: Record<string, unkno
   return (await findByUuid(db, table, values['uuid'] as string))!;
 }
 
-export async function updateByUuid(db: Db, table: string, uuid: string, values: Record<string, unknown>): Promise<Row | undefined> {
+export async function updateByUuid(
+  db: Db,
+  table: string,
+  uuid: string,
+  values: Record<string, unknown>,
+): Promise<Row | undefined> {
   await db(table).where({ uuid }).update(values);
   return findByUuid(db, table, uuid);
 }

@@ -26,7 +26,12 @@ export async function highestGeneratedNumber(db: Db, bronorganisatie: string, pr
   }
 }
 
-export async function findUuidByIdentificatie(db: Db, bronorganisatie: string, identificatie: string): Promise<string | undefined> {
-  const row = (await db('verzoeken').where({ bronorganisatie, identificatie }).first('uuid')) as { uuid: string } | undefined;
+export async function findUuidByIdentificatie(
+  db: Db,
+  bronorganisatie: string,
+  identificatie: string,
+): Promise<string | undefined> {
+  const row = (await db('verzoeken').where({ bronorganisatie, identificatie }).first('uuid')) as
+    { uuid: string } | undefined;
   return row?.uuid;
 }

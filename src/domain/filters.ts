@@ -28,7 +28,11 @@ export function buildFilters(defs: Record<string, FilterDef>, query: Record<stri
     }
     const parsed = urls.parse(value);
     if (parsed.resource !== undefined && parsed.resource !== def.resource) {
-      problems.push({ name: param, code: 'invalid-type', reason: `De URL verwijst niet naar een ${def.resource}-resource.` });
+      problems.push({
+        name: param,
+        code: 'invalid-type',
+        reason: `De URL verwijst niet naar een ${def.resource}-resource.`,
+      });
     } else if (!urls.isOwnOrigin(value) || !parsed.resource) {
       empty = true;
     } else {

@@ -40,17 +40,39 @@ function objectRelation(o: {
       const links = await resolveLocalLinks(ctx, input, { [o.field]: o.resource }, problems);
       const local = links[o.field]!;
       // A duplicate is refused before asking the Zaken API anything (the unique index still guards races).
-      if (await ctx.db(o.name).where({ [o.column]: local, object }).first('id')) throw invalid([uniquePair([o.field, 'object'])]);
+      if (
+        await ctx
+          .db(o.name)
+          .where({ [o.column]: local, object })
+          .first('id')
+      )
+        throw invalid([uniquePair([o.field, 'object'])]);
 
       // The object must be a Zaak we can fetch, and the Zaken API must already hold the relation.
       const bad = await ctx.remote.checkResource(object, 'object', 'Zaak');
       if (bad) throw invalid([bad]);
-      const lookup = await ctx.remote.countRelations(object, remoteCollection(objectType), remoteQuery({ object, objectType, localUrl: ctx.urls.of(o.resource, local) }));
+      const lookup = await ctx.remote.countRelations(
+        object,
+        remoteCollection(objectType),
+        remoteQuery({ object, objectType, localUrl: ctx.urls.of(o.resource, local) }),
+      );
       if (!lookup.ok) {
-        throw invalid([{ name: 'nonFieldErrors', code: 'relation-validation-error', reason: `De relatie kon niet gecontroleerd worden in de Zaken API: ${lookup.reason}.` }]);
+        throw invalid([
+          {
+            name: 'nonFieldErrors',
+            code: 'relation-validation-error',
+            reason: `De relatie kon niet gecontroleerd worden in de Zaken API: ${lookup.reason}.`,
+          },
+        ]);
       }
       if (lookup.count === 0) {
-        throw invalid([{ name: 'nonFieldErrors', code: 'inconsistent-relation', reason: `The ${o.field} has no relations to ${objectType}` }]);
+        throw invalid([
+          {
+            name: 'nonFieldErrors',
+            code: 'inconsistent-relation',
+            reason: `The ${o.field} has no relations to ${objectType}`,
+          },
+        ]);
       }
       return { [o.column]: local, object, object_type: objectType };
     },
@@ -58,13 +80,25 @@ function objectRelation(o: {
     async beforeRemove(row: Row, ctx: DomainContext) {
       const object = row['object'] as string;
       const objectType = row['object_type'] as string;
-      const lookup = await ctx.remote.countRelations(object, remoteCollection(objectType), remoteQuery({ object, objectType, localUrl: ctx.urls.of(o.resource, row[o.column] as string) }));
+      const lookup = await ctx.remote.countRelations(
+        object,
+        remoteCollection(objectType),
+        remoteQuery({ object, objectType, localUrl: ctx.urls.of(o.resource, row[o.column] as string) }),
+      );
       const refuse = (p: InvalidParam) => invalid([p]);
       if (!lookup.ok) {
-        throw refuse({ name: 'nonFieldErrors', code: 'relation-lookup-error', reason: `De relatie kon niet opgezocht worden in de Zaken API: ${lookup.reason}.` });
+        throw refuse({
+          name: 'nonFieldErrors',
+          code: 'relation-lookup-error',
+          reason: `De relatie kon niet opgezocht worden in de Zaken API: ${lookup.reason}.`,
+        });
       }
       if (lookup.count > 0) {
-        throw refuse({ name: 'nonFieldErrors', code: 'remote-relation-exists', reason: 'The canonical remote relation still exists, this relation cannot be deleted.' });
+        throw refuse({
+          name: 'nonFieldErrors',
+          code: 'remote-relation-exists',
+          reason: 'The canonical remote relation still exists, this relation cannot be deleted.',
+        });
       }
     },
 

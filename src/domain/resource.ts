@@ -89,7 +89,11 @@ export async function create(ctx: DomainContext, def: ResourceDef, input: Json):
     const columns = await def.toColumns(input, ctx);
     let row: Row;
     try {
-      row = await rows.insert(ctx.db, def.name, { uuid: randomUUID(), ...columns, ...timestamps(def, Date.now(), true) });
+      row = await rows.insert(ctx.db, def.name, {
+        uuid: randomUUID(),
+        ...columns,
+        ...timestamps(def, Date.now(), true),
+      });
     } catch (err) {
       if (!(isUniqueViolation(err) && attempt < (def.insertAttempts ?? 1))) throw translateWriteError(def, err);
       continue;
@@ -103,15 +107,30 @@ export async function create(ctx: DomainContext, def: ResourceDef, input: Json):
  * PUT replaces the whole resource (omitted optional fields are cleared); PATCH overlays the given
  * fields on the current representation. Both then go through the same validation as a create.
  */
-export async function update(ctx: DomainContext, def: ResourceDef, uuid: string, input: Json, partial: boolean): Promise<Row> {
+export async function update(
+  ctx: DomainContext,
+  def: ResourceDef,
+  uuid: string,
+  input: Json,
+  partial: boolean,
+): Promise<Row> {
   const existing = await get(ctx, def, uuid);
   const current = def.toApi(existing, ctx.urls);
   const changed = (def.immutable ?? []).filter(
     // As vng-api-common's IsImmutableValidator: "" means "not given" (a verzoek keeps its identificatie).
-    (field) => field in input && input[field] !== '' && JSON.stringify(input[field] ?? null) !== JSON.stringify(current[field] ?? null),
+    (field) =>
+      field in input &&
+      input[field] !== '' &&
+      JSON.stringify(input[field] ?? null) !== JSON.stringify(current[field] ?? null),
   );
   if (changed.length) {
-    throw invalid(changed.map((name) => ({ name, code: 'wijzigen-niet-toegelaten', reason: 'Dit veld mag niet gewijzigd worden.' })));
+    throw invalid(
+      changed.map((name) => ({
+        name,
+        code: 'wijzigen-niet-toegelaten',
+        reason: 'Dit veld mag niet gewijzigd worden.',
+      })),
+    );
   }
   const merged = partial ? { ...withoutUrl(current), ...input } : input;
   const columns = await def.toColumns(merged, ctx, existing);

@@ -58,7 +58,11 @@ export async function localReference(
     return undefined;
   }
   if (parsed.resource !== expected) {
-    problems.add({ name, code: 'incorrect_match', reason: `Ongeldige hyperlink - Incorrecte URL-match; expected a URL of ${expected}.` });
+    problems.add({
+      name,
+      code: 'incorrect_match',
+      reason: `Ongeldige hyperlink - Incorrecte URL-match; expected a URL of ${expected}.`,
+    });
     return undefined;
   }
   if (!(await rows.exists(db, expected, parsed.uuid))) {

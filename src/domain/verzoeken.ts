@@ -47,10 +47,17 @@ export const verzoeken: ResourceDef = {
       const value = input[field];
       // vng-api-common's alphanumeric_excluding_diacritic: ASCII only.
       if (typeof value === 'string' && /[^\x20-\x7e]/.test(value)) {
-        problems.add({ name: field, code: 'invalid', reason: `Waarde "${value}" mag geen diakrieten of non-ascii tekens bevatten` });
+        problems.add({
+          name: field,
+          code: 'invalid',
+          reason: `Waarde "${value}" mag geen diakrieten of non-ascii tekens bevatten`,
+        });
       }
     }
-    const interactiedatum = dateTime(problems, input['interactiedatum'], 'interactiedatum') ?? (existing?.['interactiedatum'] as string | undefined) ?? nowStoredDateTime();
+    const interactiedatum =
+      dateTime(problems, input['interactiedatum'], 'interactiedatum') ??
+      (existing?.['interactiedatum'] as string | undefined) ??
+      nowStoredDateTime();
     const klant =
       input['klant'] === undefined || input['klant'] === null
         ? null

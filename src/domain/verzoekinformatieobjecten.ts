@@ -46,7 +46,9 @@ export const verzoekinformatieobjecten: ResourceDef = {
     if (first.state !== 'refused') return;
     await rows.deleteByUuid(ctx.db, 'verzoekinformatieobjecten', row.uuid);
     ctx.sync.nudge();
-    throw invalid([{ name: 'nonFieldErrors', code: 'invalid', reason: `Could not create remote relation: ${first.reason}` }]);
+    throw invalid([
+      { name: 'nonFieldErrors', code: 'invalid', reason: `Could not create remote relation: ${first.reason}` },
+    ]);
   },
 
   async afterRemove(_row, ctx) {

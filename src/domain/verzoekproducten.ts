@@ -25,7 +25,11 @@ export const verzoekproducten: ResourceDef = {
     const code = (input['productIdentificatie'] as Json | null | undefined)?.['code'];
     if (!product && !code) {
       const problems = new Problems();
-      problems.add({ name: 'nonFieldErrors', code: 'invalid-product', reason: 'product or productIdentificatie must be provided' });
+      problems.add({
+        name: 'nonFieldErrors',
+        code: 'invalid-product',
+        reason: 'product or productIdentificatie must be provided',
+      });
       problems.throwIfAny();
     }
     return { verzoek_uuid: links['verzoek'], product, product_code: code ? String(code) : null };

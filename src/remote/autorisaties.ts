@@ -44,7 +44,12 @@ export function autorisatiesApiGrants(
         return NO_GRANT; // not cached, as the reference: the next request asks again
       }
       o.log.error({ reason: res.reason }, 'Autorisaties API unreachable');
-      throw new Problem(500, 'ac-unreachable', 'Er is een serverfout opgetreden.', 'The Autorisaties API could not be reached; try again later.');
+      throw new Problem(
+        500,
+        'ac-unreachable',
+        'Er is een serverfout opgetreden.',
+        'The Autorisaties API could not be reached; try again later.',
+      );
     }
     const body = res.json as AcApplicatie[] | { results?: AcApplicatie[] };
     const applicaties = Array.isArray(body) ? body : (body?.results ?? []);
@@ -52,7 +57,9 @@ export function autorisatiesApiGrants(
     const grant = mergeGrants(
       applicaties.map((a) => ({
         heeftAlleAutorisaties: a.heeftAlleAutorisaties === true,
-        scopes: new Set((a.autorisaties ?? []).filter((x) => x.component === o.component).flatMap((x) => x.scopes ?? [])),
+        scopes: new Set(
+          (a.autorisaties ?? []).filter((x) => x.component === o.component).flatMap((x) => x.scopes ?? []),
+        ),
       })),
     );
     cache.set(clientId, grant);

@@ -5,7 +5,15 @@ import { UnregisteredUrlError, type RemoteHttp } from './http.js';
 // Properties that vng-api-common's ResourceValidator finds `required` in the pinned DRC / ZRC
 // schemas; a fetched document without them is not the resource it claims to be.
 const REQUIRED: Record<RemoteKind, string[]> = {
-  EnkelvoudigInformatieObject: ['url', 'bronorganisatie', 'creatiedatum', 'titel', 'auteur', 'taal', 'informatieobjecttype'],
+  EnkelvoudigInformatieObject: [
+    'url',
+    'bronorganisatie',
+    'creatiedatum',
+    'titel',
+    'auteur',
+    'taal',
+    'informatieobjecttype',
+  ],
   Zaak: ['url', 'bronorganisatie', 'zaaktype', 'verantwoordelijkeOrganisatie', 'startdatum'],
 };
 
@@ -25,12 +33,20 @@ export class HttpRemoteChecks implements RemoteChecks {
       res = await this.http.get(url, HEADERS[kind]);
     } catch (err) {
       if (err instanceof UnregisteredUrlError) {
-        return { name, code: 'bad-url', reason: `De URL ${url} hoort niet bij een geregistreerde service en wordt niet opgehaald.` };
+        return {
+          name,
+          code: 'bad-url',
+          reason: `De URL ${url} hoort niet bij een geregistreerde service en wordt niet opgehaald.`,
+        };
       }
       throw err;
     }
     if (!res.ok || res.status !== 200) {
-      return { name, code: 'bad-url', reason: `De URL ${url} kon niet opgehaald worden: ${res.ok ? `HTTP ${res.status}` : res.reason}.` };
+      return {
+        name,
+        code: 'bad-url',
+        reason: `De URL ${url} kon niet opgehaald worden: ${res.ok ? `HTTP ${res.status}` : res.reason}.`,
+      };
     }
     const doc = res.json;
     if (!doc || typeof doc !== 'object' || Array.isArray(doc)) {
@@ -40,7 +56,11 @@ export class HttpRemoteChecks implements RemoteChecks {
     // vng-api-common's obj_has_shape just like a missing property.
     const missing = REQUIRED[kind].filter((p) => typeof (doc as Record<string, unknown>)[p] !== 'string');
     if (missing.length) {
-      return { name, code: 'invalid-resource', reason: `Het object op ${url} is geen geldige ${kind} (mist of ongeldig: ${missing.join(', ')}).` };
+      return {
+        name,
+        code: 'invalid-resource',
+        reason: `Het object op ${url} is geen geldige ${kind} (mist of ongeldig: ${missing.join(', ')}).`,
+      };
     }
     return undefined;
   }

@@ -36,7 +36,12 @@ export class RemoteHttp {
     return this.request('GET', url, headers);
   }
 
-  async request(method: 'GET' | 'POST' | 'DELETE', url: string, headers: Record<string, string> = {}, json?: unknown): Promise<FetchOutcome> {
+  async request(
+    method: 'GET' | 'POST' | 'DELETE',
+    url: string,
+    headers: Record<string, string> = {},
+    json?: unknown,
+  ): Promise<FetchOutcome> {
     const service = await this.serviceFor(url);
     let response: Response<string>;
     try {

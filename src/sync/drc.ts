@@ -15,7 +15,8 @@ interface VioEvent {
   informatieobject: string;
 }
 
-const isTransientStatus = (status: number | undefined) => status === undefined || status >= 500 || status === 408 || status === 429;
+const isTransientStatus = (status: number | undefined) =>
+  status === undefined || status >= 500 || status === 408 || status === 429;
 
 function failure(what: string, res: Extract<FetchOutcome, { ok: false }>): Outcome {
   return {
@@ -48,7 +49,11 @@ export class DrcDestination implements Destination {
       root = (await this.http.serviceFor(e.informatieobject)).apiRoot.replace(/\/?$/, '/');
     } catch (err) {
       if (err instanceof UnregisteredUrlError) {
-        return { ok: false, permanent: true, error: `no service registered for ${e.informatieobject}: register its Documenten API with kic service add` };
+        return {
+          ok: false,
+          permanent: true,
+          error: `no service registered for ${e.informatieobject}: register its Documenten API with kic service add`,
+        };
       }
       throw err;
     }
@@ -74,10 +79,16 @@ export class DrcDestination implements Destination {
       await links.save(this.db, DRC, e.uuid, existing.url);
       return { ok: true, result: existing.url };
     }
-    const res = await this.http.request('POST', collection, {}, { informatieobject: e.informatieobject, object, objectType: 'verzoek' });
+    const res = await this.http.request(
+      'POST',
+      collection,
+      {},
+      { informatieobject: e.informatieobject, object, objectType: 'verzoek' },
+    );
     if (!res.ok) return failure(`POST ${collection}`, res);
     const url = (res.json as { url?: unknown } | undefined)?.url;
-    if (typeof url !== 'string') return { ok: false, permanent: false, error: `POST ${collection} answered without a url` };
+    if (typeof url !== 'string')
+      return { ok: false, permanent: false, error: `POST ${collection} answered without a url` };
     await links.save(this.db, DRC, e.uuid, url);
     return { ok: true, result: url };
   }
@@ -86,9 +97,9 @@ export class DrcDestination implements Destination {
     let url = await links.find(this.db, DRC, e.uuid);
     // The pair exists here again under another uuid (deleted and made again before we got to
     // it): the mirror must stay, and now belongs to the new relation.
-    const relinked = (await this.db('verzoekinformatieobjecten').where({ verzoek_uuid: e.verzoek, informatieobject: e.informatieobject }).first('uuid')) as
-      | { uuid: string }
-      | undefined;
+    const relinked = (await this.db('verzoekinformatieobjecten')
+      .where({ verzoek_uuid: e.verzoek, informatieobject: e.informatieobject })
+      .first('uuid')) as { uuid: string } | undefined;
     if (relinked) {
       if (url) {
         await links.save(this.db, DRC, relinked.uuid, url);
@@ -109,13 +120,21 @@ export class DrcDestination implements Destination {
     return { ok: true, result: url };
   }
 
-  private async lookup(collection: string, object: string, informatieobject: string): Promise<{ url?: string } | { outcome: Outcome }> {
+  private async lookup(
+    collection: string,
+    object: string,
+    informatieobject: string,
+  ): Promise<{ url?: string } | { outcome: Outcome }> {
     const query = new URLSearchParams({ object, informatieobject }).toString();
     const res = await this.http.get(`${collection}?${query}`);
     if (!res.ok) return { outcome: failure(`GET ${collection}`, res) };
-    const body = res.json as { url?: string; object?: string; informatieobject?: string }[] | { results?: { url?: string; object?: string; informatieobject?: string }[] };
+    const body = res.json as
+      | { url?: string; object?: string; informatieobject?: string }[]
+      | { results?: { url?: string; object?: string; informatieobject?: string }[] };
     const items = Array.isArray(body) ? body : (body?.results ?? []);
-    const match = items.find((i) => i.object === object && i.informatieobject === informatieobject && typeof i.url === 'string');
+    const match = items.find(
+      (i) => i.object === object && i.informatieobject === informatieobject && typeof i.url === 'string',
+    );
     return match?.url ? { url: match.url } : {};
   }
 }

@@ -23,7 +23,13 @@ export interface Sync {
  * queued by any writer (another instance, psql, an import) wake it at once instead of at the
  * next poll.
  */
-export function createSync(o: { config: Config; db: Db; log: Logger; backoff?: (attempts: number) => number; leaseMs?: number }): Sync {
+export function createSync(o: {
+  config: Config;
+  db: Db;
+  log: Logger;
+  backoff?: (attempts: number) => number;
+  leaseMs?: number;
+}): Sync {
   const urls = new Urls(o.config.publicUrl);
   const http = new RemoteHttp(new ServiceRegistry(() => services.list(o.db)), o.config.outgoingTimeoutMs);
   const worker = new OutboxWorker({

@@ -38,7 +38,10 @@ export class OutboxSyncPort implements SyncPort {
 /** The remote side's own words when it sent a problem document, else our note of the failure. */
 function refusalReason(row: outbox.OutboxRow): string {
   try {
-    const body = JSON.parse(row.result ?? '') as { detail?: string; invalidParams?: { name: string; reason: string }[] };
+    const body = JSON.parse(row.result ?? '') as {
+      detail?: string;
+      invalidParams?: { name: string; reason: string }[];
+    };
     const params = body.invalidParams?.map((p) => `${p.name}: ${p.reason}`).join('; ');
     if (params) return params;
     if (body.detail) return body.detail;

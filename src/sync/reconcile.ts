@@ -30,16 +30,22 @@ export async function reconcile(
   o: { verzoekUrl: (uuid: string) => string; verzoek?: string; extraRoots?: string[] },
 ): Promise<ReconcileReport> {
   const report: ReconcileReport = { verzoeken: 0, queuedCreates: 0, queuedDeletes: 0, errors: [] };
-  const vios = (await db('verzoekinformatieobjecten').select('uuid', 'verzoek_uuid', 'informatieobject').modify((q) => {
-    if (o.verzoek) q.where({ verzoek_uuid: o.verzoek });
-  })) as { uuid: string; verzoek_uuid: string; informatieobject: string }[];
+  const vios = (await db('verzoekinformatieobjecten')
+    .select('uuid', 'verzoek_uuid', 'informatieobject')
+    .modify((q) => {
+      if (o.verzoek) q.where({ verzoek_uuid: o.verzoek });
+    })) as { uuid: string; verzoek_uuid: string; informatieobject: string }[];
 
   // The DRCs to ask: those holding the document of any relation (of any verzoek: a verzoek whose
   // relations are all gone may still have mirrors there), those we mirrored into, and extraRoots.
   const roots = new Set(o.extraRoots?.map((r) => r.replace(/\/?$/, '/')) ?? []);
   const rootOf = new Map<string, string>();
-  const documents = (await db('verzoekinformatieobjecten').distinct('informatieobject')) as { informatieobject: string }[];
-  const mirrored = (await db('remote_links').where({ destination: DRC }).select('remote_url')) as { remote_url: string }[];
+  const documents = (await db('verzoekinformatieobjecten').distinct('informatieobject')) as {
+    informatieobject: string;
+  }[];
+  const mirrored = (await db('remote_links').where({ destination: DRC }).select('remote_url')) as {
+    remote_url: string;
+  }[];
   for (const url of [...documents.map((d) => d.informatieobject), ...mirrored.map((m) => m.remote_url)]) {
     const service = await http.serviceFor(url).catch(() => undefined);
     if (!service) continue;

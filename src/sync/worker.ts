@@ -76,27 +76,58 @@ export class OutboxWorker {
     this.nudged = false;
     const ticket = randomUUID();
     const claimedAt = Date.now();
-    const rows = await outbox.claimBatch(this.o.db, { ticket, now: claimedAt, leaseMs: this.leaseMs, limit: this.batchSize });
+    const rows = await outbox.claimBatch(this.o.db, {
+      ticket,
+      now: claimedAt,
+      leaseMs: this.leaseMs,
+      limit: this.batchSize,
+    });
     for (const row of rows) {
       const started = Date.now();
       // The claim's lease covers the whole batch from the start; a row reached after half of it
       // gets a fresh one, so every delivery starts with at least half a lease to go. Lost to
       // another worker (our lease ran out meanwhile): leave it to that one.
-      if (started > claimedAt + this.leaseMs / 2 && !(await outbox.renew(this.o.db, row.id, ticket, started + this.leaseMs))) {
-        this.o.log.warn({ outbox: row.id, aggregate: row.aggregate_id }, 'outbox lease lost to another worker; skipping the row');
+      if (
+        started > claimedAt + this.leaseMs / 2 &&
+        !(await outbox.renew(this.o.db, row.id, ticket, started + this.leaseMs))
+      ) {
+        this.o.log.warn(
+          { outbox: row.id, aggregate: row.aggregate_id },
+          'outbox lease lost to another worker; skipping the row',
+        );
         continue;
       }
       const outcome = await this.deliverSafely(row);
       const now = Date.now();
-      const entry = { outbox: row.id, destination: row.destination, event: row.event, aggregate: row.aggregate_id, attempt: row.attempts, ms: now - started };
+      const entry = {
+        outbox: row.id,
+        destination: row.destination,
+        event: row.event,
+        aggregate: row.aggregate_id,
+        attempt: row.attempts,
+        ms: now - started,
+      };
       if (outcome.ok) {
         await outbox.markDone(this.o.db, row.id, ticket, now, outcome.result ?? null);
         this.o.log.info({ ...entry, result: outcome.result }, 'outbox delivered');
       } else {
         const retryAt = now + this.backoff(row.attempts);
-        await outbox.markFailed(this.o.db, row.id, ticket, { error: outcome.error, permanent: outcome.permanent, retryAt, result: outcome.result ?? null });
-        if (outcome.permanent) this.o.log.error({ ...entry, error: outcome.error }, 'outbox delivery refused; needs a person (kic sync status)');
-        else this.o.log.warn({ ...entry, error: outcome.error, retryAt: new Date(retryAt).toISOString() }, 'outbox delivery failed; will retry');
+        await outbox.markFailed(this.o.db, row.id, ticket, {
+          error: outcome.error,
+          permanent: outcome.permanent,
+          retryAt,
+          result: outcome.result ?? null,
+        });
+        if (outcome.permanent)
+          this.o.log.error(
+            { ...entry, error: outcome.error },
+            'outbox delivery refused; needs a person (kic sync status)',
+          );
+        else
+          this.o.log.warn(
+            { ...entry, error: outcome.error, retryAt: new Date(retryAt).toISOString() },
+            'outbox delivery failed; will retry',
+          );
       }
     }
     return rows.length;

@@ -6,7 +6,12 @@ import { expect } from 'chai';
 import { freshDatabase, type TestDatabase } from '../helpers/databases.js';
 import { kic, serve, type ServerProcess } from '../helpers/processes.js';
 
-const KLANT = { voornaam: 'Ada', achternaam: 'Lovelace', subject: 'https://brp.example/api/v1/ingeschrevenpersonen/1', subjectType: 'natuurlijk_persoon' };
+const KLANT = {
+  voornaam: 'Ada',
+  achternaam: 'Lovelace',
+  subject: 'https://brp.example/api/v1/ingeschrevenpersonen/1',
+  subjectType: 'natuurlijk_persoon',
+};
 
 async function call(base: string, token: string, method: string, path: string, body?: unknown) {
   const res = await fetch(`${base}${path}`, {
@@ -49,11 +54,26 @@ describe('kic command line and server process (SQLite file)', function () {
 
   it('manages applicaties and services, and serves a klant read back with its ETag', async () => {
     await kic(['migrate'], env);
-    await kic(['applicatie', 'add', '--client-id', 'zaaksysteem', '--secret', 's3cr3t', '--scopes', 'klanten.lezen,klanten.aanmaken'], env);
+    await kic(
+      [
+        'applicatie',
+        'add',
+        '--client-id',
+        'zaaksysteem',
+        '--secret',
+        's3cr3t',
+        '--scopes',
+        'klanten.lezen,klanten.aanmaken',
+      ],
+      env,
+    );
     const { stdout: list } = await kic(['applicatie', 'list'], env);
     expect(list).to.include('zaaksysteem\tklanten.lezen,klanten.aanmaken');
     expect(list).to.not.include('s3cr3t');
-    await kic(['service', 'add', '--api-root', 'https://drc.example/api/v1', '--client-id', 'kic', '--secret', 'x'], env);
+    await kic(
+      ['service', 'add', '--api-root', 'https://drc.example/api/v1', '--client-id', 'kic', '--secret', 'x'],
+      env,
+    );
     expect((await kic(['service', 'list'], env)).stdout).to.include('https://drc.example/api/v1/\tkic');
     await kic(['service', 'remove', '--api-root', 'https://drc.example/api/v1/'], env);
     expect((await kic(['service', 'list'], env)).stdout).to.equal('');
@@ -68,7 +88,9 @@ describe('kic command line and server process (SQLite file)', function () {
     expect(read.status).to.equal(200);
     expect(read.body).to.deep.equal(created.body);
     const etag = read.headers.get('etag')!;
-    const cached = await fetch(`${server.baseUrl}${path}`, { headers: { authorization: `Bearer ${token}`, 'if-none-match': etag } });
+    const cached = await fetch(`${server.baseUrl}${path}`, {
+      headers: { authorization: `Bearer ${token}`, 'if-none-match': etag },
+    });
     expect(cached.status).to.equal(304);
     // klanten.verwijderen was not granted
     expect((await call(server.baseUrl, token, 'DELETE', path)).status).to.equal(403);

@@ -36,7 +36,12 @@ export class TestApi {
     return path.startsWith('http') ? path : `${this.baseUrl}${path}`;
   }
 
-  async request<T = any>(method: string, path: string, body?: unknown, o: RequestOptions = {}): Promise<ApiResponse<T>> {
+  async request<T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    o: RequestOptions = {},
+  ): Promise<ApiResponse<T>> {
     const headers: Record<string, string> = { ...o.headers };
     const token = o.token !== undefined ? o.token : o.client === null ? null : await tokenFor(o.client ?? CLIENTS.all);
     if (token) headers['authorization'] = `Bearer ${token}`;
@@ -86,7 +91,12 @@ export interface StartOptions {
   sync?: boolean | { retryMs?: number };
 }
 
-export async function startApp(db: Knex, env: Record<string, string> = {}, deps: Partial<AppDeps> = {}, options: StartOptions = {}): Promise<StartedApp> {
+export async function startApp(
+  db: Knex,
+  env: Record<string, string> = {},
+  deps: Partial<AppDeps> = {},
+  options: StartOptions = {},
+): Promise<StartedApp> {
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -113,7 +123,13 @@ export async function startApp(db: Knex, env: Record<string, string> = {}, deps:
 
 export async function registerClients(db: Knex): Promise<void> {
   for (const c of Object.values(CLIENTS) as TestClient[]) {
-    await applicaties.upsert(db, { clientId: c.clientId, secret: c.secret, label: c.clientId, heeftAlleAutorisaties: !!c.all, scopes: c.scopes });
+    await applicaties.upsert(db, {
+      clientId: c.clientId,
+      secret: c.secret,
+      label: c.clientId,
+      heeftAlleAutorisaties: !!c.all,
+      scopes: c.scopes,
+    });
   }
 }
 
@@ -121,7 +137,12 @@ export async function registerClients(db: Knex): Promise<void> {
  * Runs `body` once per database engine against a fresh database and a running component.
  * The resource tables are emptied before each test; clients and services stay.
  */
-export function describeApi(title: string, body: (t: ApiTestContext) => void, env: Record<string, string> = {}, options: StartOptions = {}): void {
+export function describeApi(
+  title: string,
+  body: (t: ApiTestContext) => void,
+  env: Record<string, string> = {},
+  options: StartOptions = {},
+): void {
   for (const dialect of DIALECTS) {
     describe(`${title} [${dialect}]`, function () {
       let database: TestDatabase;
@@ -139,7 +160,13 @@ export function describeApi(title: string, body: (t: ApiTestContext) => void, en
         await started?.close();
         await database?.drop();
       });
-      body({ dialect, db: () => database.db, api: () => started.api, database: () => database, started: () => started });
+      body({
+        dialect,
+        db: () => database.db,
+        api: () => started.api,
+        database: () => database,
+        started: () => started,
+      });
     });
   }
 }

@@ -14,7 +14,11 @@ export interface RecordedRequest {
   clientId?: string;
 }
 
-export type Route = (req: RecordedRequest) => { status: number; body?: unknown; headers?: Record<string, string> } | Promise<{ status: number; body?: unknown; headers?: Record<string, string> }>;
+export type Route = (
+  req: RecordedRequest,
+) =>
+  | { status: number; body?: unknown; headers?: Record<string, string> }
+  | Promise<{ status: number; body?: unknown; headers?: Record<string, string> }>;
 
 /**
  * A test double of another ZGW component (ZRC, DRC, AC) as a real HTTP server on 127.0.0.1.
@@ -57,7 +61,14 @@ export class FakeRemote {
 
   /** Registers this double as a service of the component, with credentials for our outgoing JWT. */
   async register(db: Knex, clientId = 'kic-outgoing', secret = 'outgoing-secret'): Promise<void> {
-    await services.upsert(db, { apiRoot: this.apiRoot, label: 'test double', clientId, secret, userId: '', userRepresentation: '' });
+    await services.upsert(db, {
+      apiRoot: this.apiRoot,
+      label: 'test double',
+      clientId,
+      secret,
+      userId: '',
+      userRepresentation: '',
+    });
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

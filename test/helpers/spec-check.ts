@@ -27,13 +27,22 @@ function checker(): Promise<OpenAPIBackend> {
  * Fails when a response breaks the spec: an undocumented status, a body that does not match the
  * documented schema, a missing API-version header, or a missing ETag/Location where promised.
  */
-export async function assertMatchesSpec(method: string, path: string, status: number, headers: Headers, body: unknown): Promise<void> {
+export async function assertMatchesSpec(
+  method: string,
+  path: string,
+  status: number,
+  headers: Headers,
+  body: unknown,
+): Promise<void> {
   const api = await checker();
   const pathname = new URL(path, 'http://x').pathname;
   if (!pathname.startsWith('/api/v1/') || pathname.startsWith('/api/v1/schema/') || pathname.endsWith('/')) return;
   let op;
   try {
-    op = api.router.matchOperation({ method: method === 'HEAD' ? 'GET' : method, path: pathname, headers: {}, query: {} }, true);
+    op = api.router.matchOperation(
+      { method: method === 'HEAD' ? 'GET' : method, path: pathname, headers: {}, query: {} },
+      true,
+    );
   } catch {
     return; // 404/405 for an unknown route or method: nothing in the spec to compare with
   }
@@ -53,7 +62,8 @@ export async function assertMatchesSpec(method: string, path: string, status: nu
       if (!type.startsWith(expected)) problems.push(`content-type ${type}, expected ${expected}`);
     }
     if (op.operationId?.endsWith('_read') && status === 200 && !headers.get('etag')) problems.push('read without ETag');
-    if (status === 201 && headers.get('location') !== (body as { url?: string })?.url) problems.push('Location differs from url');
+    if (status === 201 && headers.get('location') !== (body as { url?: string })?.url)
+      problems.push('Location differs from url');
   }
   if (problems.length) throw new Error(`${method} ${path} → ${status}: ${problems.join('; ')}`);
 }

@@ -19,7 +19,11 @@ export const CLIENTS = {
 } satisfies Record<string, TestClient>;
 
 /** Signs a token the way ZGW clients do; `claims` overrides or removes (undefined) claims. */
-export async function tokenFor(client: Pick<TestClient, 'clientId' | 'secret'>, claims: Record<string, unknown> = {}, alg = 'HS256'): Promise<string> {
+export async function tokenFor(
+  client: Pick<TestClient, 'clientId' | 'secret'>,
+  claims: Record<string, unknown> = {},
+  alg = 'HS256',
+): Promise<string> {
   const payload: Record<string, unknown> = {
     iss: client.clientId,
     client_id: client.clientId,

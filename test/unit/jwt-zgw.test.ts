@@ -8,8 +8,14 @@ const secrets: Record<string, string> = { client: 'geheim' };
 const secretFor = async (id: string) => secrets[id];
 const NOW = 1_800_000_000;
 
-async function sign(payload: Record<string, unknown>, secret = 'geheim', header: Record<string, unknown> = {}): Promise<string> {
-  return new SignJWT(payload).setProtectedHeader({ alg: 'HS256', typ: 'JWT', ...header }).sign(new TextEncoder().encode(secret));
+async function sign(
+  payload: Record<string, unknown>,
+  secret = 'geheim',
+  header: Record<string, unknown> = {},
+): Promise<string> {
+  return new SignJWT(payload)
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT', ...header })
+    .sign(new TextEncoder().encode(secret));
 }
 
 async function failure(authorization: string | undefined): Promise<{ status: number; code: string }> {
@@ -47,7 +53,10 @@ describe('verifyZgwToken', () => {
   });
 
   it('answers 403 missing-client-identifier without client_id', async () => {
-    expect(await failure(`Bearer ${await sign({ iat: NOW })}`)).to.deep.equal({ status: 403, code: 'missing-client-identifier' });
+    expect(await failure(`Bearer ${await sign({ iat: NOW })}`)).to.deep.equal({
+      status: 403,
+      code: 'missing-client-identifier',
+    });
   });
 
   it('answers 403 invalid-client-identifier for an unknown client', async () => {
@@ -67,8 +76,14 @@ describe('verifyZgwToken', () => {
   });
 
   it('answers 403 jwt-missing-iat-claim and jwt-expired by iat, with leeway', async () => {
-    expect(await failure(`Bearer ${await sign({ client_id: 'client' })}`)).to.deep.equal({ status: 403, code: 'jwt-missing-iat-claim' });
-    expect(await failure(`Bearer ${await sign({ client_id: 'client', iat: NOW - 3605 })}`)).to.deep.equal({ status: 403, code: 'jwt-expired' });
+    expect(await failure(`Bearer ${await sign({ client_id: 'client' })}`)).to.deep.equal({
+      status: 403,
+      code: 'jwt-missing-iat-claim',
+    });
+    expect(await failure(`Bearer ${await sign({ client_id: 'client', iat: NOW - 3605 })}`)).to.deep.equal({
+      status: 403,
+      code: 'jwt-expired',
+    });
     const justInside = await sign({ client_id: 'client', iat: NOW - 3604 });
     expect((await verifyZgwToken(`Bearer ${justInside}`, secretFor, SETTINGS, NOW)).clientId).to.equal('client');
   });
@@ -83,6 +98,9 @@ describe('verifyZgwToken', () => {
 
   it('verifies the tokens it signs for outgoing calls', async () => {
     const token = await signZgwToken({ clientId: 'client', secret: 'geheim', userId: 'kic' }, NOW);
-    expect(await verifyZgwToken(`Bearer ${token}`, secretFor, SETTINGS, NOW)).to.deep.include({ clientId: 'client', userId: 'kic' });
+    expect(await verifyZgwToken(`Bearer ${token}`, secretFor, SETTINGS, NOW)).to.deep.include({
+      clientId: 'client',
+      userId: 'kic',
+    });
   });
 });

@@ -9,8 +9,16 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const shared = fileURLToPath(new URL('../../../shared', import.meta.url));
 
 const CHECKS = [
-  { reference: 'kic-openapi-1.0.0-rc1.yaml', ours: 'spec/klantinteracties.yaml', expected: '38/38 operations present, 0 differences' },
-  { reference: 'klanten-openapi-1.0.0.yaml', ours: 'spec/klanten.yaml', expected: '8/8 operations present, 0 differences' },
+  {
+    reference: 'kic-openapi-1.0.0-rc1.yaml',
+    ours: 'spec/klantinteracties.yaml',
+    expected: '38/38 operations present, 0 differences',
+  },
+  {
+    reference: 'klanten-openapi-1.0.0.yaml',
+    ours: 'spec/klanten.yaml',
+    expected: '8/8 operations present, 0 differences',
+  },
 ];
 
 describe('spec conformance with the standard', () => {

@@ -264,14 +264,12 @@ describeApi('contactmomenten', (t) => {
     });
 
     it('refuses an initiatiefnemer outside its enum and texts over their maximum length', async () => {
-      const res = await t
-        .api()
-        .post(CONTACTMOMENTEN, {
-          ...BASE,
-          initiatiefnemer: 'burger',
-          kanaal: 'k'.repeat(51),
-          voorkeurskanaal: 'v'.repeat(51),
-        });
+      const res = await t.api().post(CONTACTMOMENTEN, {
+        ...BASE,
+        initiatiefnemer: 'burger',
+        kanaal: 'k'.repeat(51),
+        voorkeurskanaal: 'v'.repeat(51),
+      });
       expect(res.status).to.equal(400);
       expect(codes(res.body)).to.have.deep.members([
         { name: 'initiatiefnemer', code: 'invalid_choice' },

@@ -538,13 +538,11 @@ describeApi('klanten', (t) => {
         subjectType: 'natuurlijk_persoon',
         subjectIdentificatie: NATUURLIJK_PERSOON,
       });
-      const res = await t
-        .api()
-        .put(klant['url'], {
-          achternaam: 'Pietersen',
-          subjectType: 'natuurlijk_persoon',
-          subjectIdentificatie: { geslachtsnaam: 'Pietersen' },
-        });
+      const res = await t.api().put(klant['url'], {
+        achternaam: 'Pietersen',
+        subjectType: 'natuurlijk_persoon',
+        subjectIdentificatie: { geslachtsnaam: 'Pietersen' },
+      });
       expect(res.status).to.equal(200);
       const expected = {
         url: klant['url'],
@@ -588,12 +586,10 @@ describeApi('klanten', (t) => {
       expect(codes(noType.body)).to.deep.equal([{ name: 'subjectType', code: 'required' }]);
       const noSubject = await t.api().put(klant['url'], { ...CONTACT, subjectType: 'vestiging' });
       expect(codes(noSubject.body)).to.deep.equal([{ name: 'nonFieldErrors', code: 'invalid-subject' }]);
-      const nested = await t
-        .api()
-        .put(klant['url'], {
-          subjectType: 'vestiging',
-          subjectIdentificatie: { verblijfsadres: { aoaHuisnummer: 1 } },
-        });
+      const nested = await t.api().put(klant['url'], {
+        subjectType: 'vestiging',
+        subjectIdentificatie: { verblijfsadres: { aoaHuisnummer: 1 } },
+      });
       expect(codes(nested.body)).to.have.deep.members([
         { name: 'subjectIdentificatie.verblijfsadres.aoaIdentificatie', code: 'required' },
         { name: 'subjectIdentificatie.verblijfsadres.wplWoonplaatsNaam', code: 'required' },

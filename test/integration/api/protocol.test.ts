@@ -28,27 +28,45 @@ describeApi('HTTP protocol of the API', (t) => {
   });
 
   it('answers 405 for a method the resource does not have, whatever the token', async () => {
-    const res = await t.api().request('PUT', '/api/v1/objectcontactmomenten/6f3a5b1e-2f55-4a5d-9d7c-0c1f3b7a9e11', {}, { client: null });
+    const res = await t
+      .api()
+      .request('PUT', '/api/v1/objectcontactmomenten/6f3a5b1e-2f55-4a5d-9d7c-0c1f3b7a9e11', {}, { client: null });
     expect(res.status).to.equal(405);
     expect(res.body.code).to.equal('method_not_allowed');
   });
 
   it('answers 406 when the client accepts no JSON, and serves application/problem+json acceptors', async () => {
     expect((await t.api().get('/api/v1/contactmomenten', { headers: { accept: 'text/html' } })).status).to.equal(406);
-    expect((await t.api().get('/api/v1/contactmomenten', { headers: { accept: 'application/problem+json' } })).status).to.equal(200);
+    expect(
+      (await t.api().get('/api/v1/contactmomenten', { headers: { accept: 'application/problem+json' } })).status,
+    ).to.equal(200);
   });
 
   it('answers 415 for a body that is not JSON, and treats an empty body as {}', async () => {
-    const res = await t.api().request('POST', '/api/v1/contactmomenten', undefined, { raw: 'a=b', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const res = await t
+      .api()
+      .request('POST', '/api/v1/contactmomenten', undefined, {
+        raw: 'a=b',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
     expect(res.status).to.equal(415);
     expect(res.body.code).to.equal('unsupported_media_type');
     const empty = await t.api().request('POST', '/api/v1/contactmomenten');
     expect(empty.status).to.equal(400);
-    expect(empty.body.invalidParams).to.deep.include({ name: 'bronorganisatie', code: 'required', reason: 'Dit veld is vereist.' });
+    expect(empty.body.invalidParams).to.deep.include({
+      name: 'bronorganisatie',
+      code: 'required',
+      reason: 'Dit veld is vereist.',
+    });
   });
 
   it('answers malformed JSON with 400 parse_error and stores nothing', async () => {
-    const res = await t.api().request('POST', '/api/v1/contactmomenten', undefined, { raw: '{"bronorganisatie": ', headers: { 'content-type': 'application/json' } });
+    const res = await t
+      .api()
+      .request('POST', '/api/v1/contactmomenten', undefined, {
+        raw: '{"bronorganisatie": ',
+        headers: { 'content-type': 'application/json' },
+      });
     expect(res.status).to.equal(400);
     expect(res.body.code).to.equal('parse_error');
     expect(await t.db()('contactmomenten')).to.have.length(0);

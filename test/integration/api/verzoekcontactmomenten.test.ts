@@ -40,13 +40,19 @@ describeApi('verzoekcontactmomenten', (t) => {
       expect(res.body).to.deep.include({ verzoek, contactmoment });
       const rows = await t.db()('verzoekcontactmomenten');
       expect(rows).to.have.length(1);
-      expect(rows[0]).to.include({ verzoek_uuid: verzoek.split('/').pop(), contactmoment_uuid: contactmoment.split('/').pop() });
+      expect(rows[0]).to.include({
+        verzoek_uuid: verzoek.split('/').pop(),
+        contactmoment_uuid: contactmoment.split('/').pop(),
+      });
     });
 
     it('resolves both URLs by their path, whatever the host', async () => {
       const verzoek = await createVerzoek();
       const contactmoment = await createContactmoment();
-      const body = await link(verzoek.replace(t.api().baseUrl, 'https://elders.example'), contactmoment.replace(t.api().baseUrl, 'https://elders.example'));
+      const body = await link(
+        verzoek.replace(t.api().baseUrl, 'https://elders.example'),
+        contactmoment.replace(t.api().baseUrl, 'https://elders.example'),
+      );
       expect(body).to.deep.include({ verzoek, contactmoment });
     });
 
@@ -57,7 +63,11 @@ describeApi('verzoekcontactmomenten', (t) => {
       const res = await t.api().post(PATH, { verzoek, contactmoment });
       expect(res.status).to.equal(400);
       expect(res.body.invalidParams).to.deep.equal([
-        { name: 'nonFieldErrors', code: 'unique', reason: 'De velden verzoek, contactmoment moeten een unieke set zijn.' },
+        {
+          name: 'nonFieldErrors',
+          code: 'unique',
+          reason: 'De velden verzoek, contactmoment moeten een unieke set zijn.',
+        },
       ]);
       expect(await t.db()('verzoekcontactmomenten')).to.have.length(1);
       // Either side may recur with another partner.
@@ -69,9 +79,12 @@ describeApi('verzoekcontactmomenten', (t) => {
     it('refuses a concurrent duplicate with 400, never 500', async () => {
       const verzoek = await createVerzoek();
       const contactmoment = await createContactmoment();
-      const results = await Promise.all(Array.from({ length: 5 }, () => t.api().post(PATH, { verzoek, contactmoment })));
+      const results = await Promise.all(
+        Array.from({ length: 5 }, () => t.api().post(PATH, { verzoek, contactmoment })),
+      );
       expect(results.map((r) => r.status).sort()).to.deep.equal([201, 400, 400, 400, 400]);
-      for (const r of results.filter((x) => x.status === 400)) expect(codes(r.body)).to.deep.equal(['nonFieldErrors:unique']);
+      for (const r of results.filter((x) => x.status === 400))
+        expect(codes(r.body)).to.deep.equal(['nonFieldErrors:unique']);
       expect(await t.db()('verzoekcontactmomenten')).to.have.length(1);
     });
 
@@ -189,17 +202,29 @@ describeApi('verzoekcontactmomenten', (t) => {
     it('refuses a URL of another resource type with invalid-type named after the filter', async () => {
       const verzoek = await createVerzoek();
       const contactmoment = await createContactmoment();
-      const klant = await t.api().post('/api/v1/klanten', { subjectType: 'natuurlijk_persoon', subject: 'https://personen.example/1', emailadres: 'a@b.nl' });
+      const klant = await t
+        .api()
+        .post('/api/v1/klanten', {
+          subjectType: 'natuurlijk_persoon',
+          subject: 'https://personen.example/1',
+          emailadres: 'a@b.nl',
+        });
       const forVerzoek = await list({ verzoek: klant.body.url });
       expect(forVerzoek.status).to.equal(400);
       expect(codes(forVerzoek.body)).to.deep.equal(['verzoek:invalid-type']);
       const forContactmoment = await list({ contactmoment: verzoek });
       expect(codes(forContactmoment.body)).to.deep.equal(['contactmoment:invalid-type']);
       // Checked even when the other filter alone would already match nothing.
-      const both = await list({ verzoek: `${t.api().baseUrl}/api/v1/verzoeken/${randomUUID()}`, contactmoment: klant.body.url });
+      const both = await list({
+        verzoek: `${t.api().baseUrl}/api/v1/verzoeken/${randomUUID()}`,
+        contactmoment: klant.body.url,
+      });
       expect(both.status).to.equal(400);
       expect(codes(both.body)).to.deep.equal(['contactmoment:invalid-type']);
-      const elsewhere = await list({ verzoek: verzoek.replace(t.api().baseUrl, 'https://kic.elders.example'), contactmoment: verzoek });
+      const elsewhere = await list({
+        verzoek: verzoek.replace(t.api().baseUrl, 'https://kic.elders.example'),
+        contactmoment: verzoek,
+      });
       expect(codes(elsewhere.body)).to.deep.equal(['contactmoment:invalid-type']);
       expect((await list({ contactmoment })).status).to.equal(200);
     });
@@ -211,7 +236,10 @@ describeApi('verzoekcontactmomenten', (t) => {
     });
 
     it('refuses an unknown query parameter with unknown-parameters', async () => {
-      const res = await list({ klant: 'https://x.example/api/v1/klanten/1', verzoek: `${t.api().baseUrl}/api/v1/verzoeken/${randomUUID()}` });
+      const res = await list({
+        klant: 'https://x.example/api/v1/klanten/1',
+        verzoek: `${t.api().baseUrl}/api/v1/verzoeken/${randomUUID()}`,
+      });
       expect(res.status).to.equal(400);
       expect(res.body.invalidParams).to.deep.equal([
         { name: 'nonFieldErrors', code: 'unknown-parameters', reason: 'Onbekende query parameters: klant' },

@@ -6,7 +6,11 @@ const BASE = { bronorganisatie: '123456782', status: 'ontvangen', interactiedatu
 /** Another RSIN that passes the 11-proof. */
 const OTHER_BRON = '000000000';
 // emailadres is given: a klant without one renders "" there, which breaks the spec's email format.
-const KLANT = { subjectType: 'natuurlijk_persoon', subject: 'https://personen.example/api/v1/personen/1', emailadres: 'a@b.nl' };
+const KLANT = {
+  subjectType: 'natuurlijk_persoon',
+  subject: 'https://personen.example/api/v1/personen/1',
+  emailadres: 'a@b.nl',
+};
 const CM = { bronorganisatie: '123456782', kanaal: 'telefoon', medewerker: 'https://medewerkers.example/m/1' };
 
 type Param = { name: string; code: string; reason: string };
@@ -92,15 +96,23 @@ describeApi('verzoeken', (t) => {
     it('generates VERZOEK-<year of interactiedatum>-<10 digits>, counting up per year', async () => {
       expect((await createVerzoek())['identificatie']).to.equal('VERZOEK-2024-0000000001');
       expect((await createVerzoek())['identificatie']).to.equal('VERZOEK-2024-0000000002');
-      expect((await createVerzoek({ interactiedatum: '2023-12-31T23:30:00Z' }))['identificatie']).to.equal('VERZOEK-2023-0000000001');
+      expect((await createVerzoek({ interactiedatum: '2023-12-31T23:30:00Z' }))['identificatie']).to.equal(
+        'VERZOEK-2023-0000000001',
+      );
       // The year is taken in UTC: 00:30 on 1 January in Amsterdam is still 2023 in UTC.
-      expect((await createVerzoek({ interactiedatum: '2024-01-01T00:30:00+01:00' }))['identificatie']).to.equal('VERZOEK-2023-0000000002');
+      expect((await createVerzoek({ interactiedatum: '2024-01-01T00:30:00+01:00' }))['identificatie']).to.equal(
+        'VERZOEK-2023-0000000002',
+      );
       expect((await createVerzoek({ identificatie: '' }))['identificatie']).to.equal('VERZOEK-2024-0000000003');
     });
 
     it('keeps an identificatie the client supplies and continues the sequence after it', async () => {
-      expect((await createVerzoek({ identificatie: 'ZAAKVERZOEK 12/a' }))['identificatie']).to.equal('ZAAKVERZOEK 12/a');
-      expect((await createVerzoek({ identificatie: 'VERZOEK-2024-0000000041' }))['identificatie']).to.equal('VERZOEK-2024-0000000041');
+      expect((await createVerzoek({ identificatie: 'ZAAKVERZOEK 12/a' }))['identificatie']).to.equal(
+        'ZAAKVERZOEK 12/a',
+      );
+      expect((await createVerzoek({ identificatie: 'VERZOEK-2024-0000000041' }))['identificatie']).to.equal(
+        'VERZOEK-2024-0000000041',
+      );
       expect((await createVerzoek())['identificatie']).to.equal('VERZOEK-2024-0000000042');
       const stored = await t.db()('verzoeken').orderBy('id').pluck('identificatie');
       expect(stored).to.deep.equal(['ZAAKVERZOEK 12/a', 'VERZOEK-2024-0000000041', 'VERZOEK-2024-0000000042']);
@@ -108,7 +120,12 @@ describeApi('verzoeken', (t) => {
 
     it('still generates a fresh number when a client identificatie only resembles the pattern', async () => {
       await createVerzoek();
-      for (const identificatie of ['VERZOEK-2024-0000000005x', 'VERZOEK-2024-zzzzzzzzzz', 'verzoek-2024-0000000090', 'VERZOEK-2024-999']) {
+      for (const identificatie of [
+        'VERZOEK-2024-0000000005x',
+        'VERZOEK-2024-zzzzzzzzzz',
+        'verzoek-2024-0000000090',
+        'VERZOEK-2024-999',
+      ]) {
         await createVerzoek({ identificatie });
       }
       const res = await post(BASE);
@@ -121,24 +138,40 @@ describeApi('verzoeken', (t) => {
       const res = await post({ ...BASE, identificatie: 'V-1' });
       expect(res.status).to.equal(400);
       expect(res.body.invalidParams).to.deep.equal([
-        { name: 'identificatie', code: 'identificatie-niet-uniek', reason: 'Deze identificatie bestaat al binnen de organisatie' },
+        {
+          name: 'identificatie',
+          code: 'identificatie-niet-uniek',
+          reason: 'Deze identificatie bestaat al binnen de organisatie',
+        },
       ]);
       expect(await t.db()('verzoeken')).to.have.length(1);
       // The same identificatie at another organisation is fine.
-      expect((await createVerzoek({ identificatie: 'V-1', bronorganisatie: OTHER_BRON }))['identificatie']).to.equal('V-1');
+      expect((await createVerzoek({ identificatie: 'V-1', bronorganisatie: OTHER_BRON }))['identificatie']).to.equal(
+        'V-1',
+      );
     });
 
     it('numbers the sequence per bronorganisatie', async () => {
       await createVerzoek();
-      expect((await createVerzoek({ bronorganisatie: OTHER_BRON }))['identificatie']).to.equal('VERZOEK-2024-0000000001');
+      expect((await createVerzoek({ bronorganisatie: OTHER_BRON }))['identificatie']).to.equal(
+        'VERZOEK-2024-0000000001',
+      );
     });
 
     it('rejects non-ASCII characters in identificatie and externeIdentificatie', async () => {
       const res = await post({ ...BASE, identificatie: 'verzoek-één', externeIdentificatie: 'ext-ß' });
       expect(res.status).to.equal(400);
       expect(res.body.invalidParams).to.deep.equal([
-        { name: 'identificatie', code: 'invalid', reason: 'Waarde "verzoek-één" mag geen diakrieten of non-ascii tekens bevatten' },
-        { name: 'externeIdentificatie', code: 'invalid', reason: 'Waarde "ext-ß" mag geen diakrieten of non-ascii tekens bevatten' },
+        {
+          name: 'identificatie',
+          code: 'invalid',
+          reason: 'Waarde "verzoek-één" mag geen diakrieten of non-ascii tekens bevatten',
+        },
+        {
+          name: 'externeIdentificatie',
+          code: 'invalid',
+          reason: 'Waarde "ext-ß" mag geen diakrieten of non-ascii tekens bevatten',
+        },
       ]);
       expect(await t.db()('verzoeken')).to.have.length(0);
     });
@@ -153,7 +186,9 @@ describeApi('verzoeken', (t) => {
       const results = await Promise.all(Array.from({ length: 10 }, () => post(BASE)));
       expect(results.map((r) => r.status)).to.deep.equal(Array(10).fill(201));
       const ids = results.map((r) => r.body.identificatie as string).sort();
-      expect(ids).to.deep.equal(Array.from({ length: 10 }, (_, i) => `VERZOEK-2024-${String(i + 1).padStart(10, '0')}`));
+      expect(ids).to.deep.equal(
+        Array.from({ length: 10 }, (_, i) => `VERZOEK-2024-${String(i + 1).padStart(10, '0')}`),
+      );
       expect(await t.db()('verzoeken')).to.have.length(10);
     });
   });
@@ -240,7 +275,12 @@ describeApi('verzoeken', (t) => {
   describe('verzoek_update', () => {
     it('replaces the verzoek: omitted optional fields are cleared, identificatie and interactiedatum stay', async () => {
       const klant = await createKlant();
-      const created = await createVerzoek({ klant, externeIdentificatie: 'EXT-1', voorkeurskanaal: 'post', tekst: 'oud' });
+      const created = await createVerzoek({
+        klant,
+        externeIdentificatie: 'EXT-1',
+        voorkeurskanaal: 'post',
+        tekst: 'oud',
+      });
       const res = await t.api().put(created['url'], { bronorganisatie: OTHER_BRON, status: 'in_behandeling' });
       expect(res.status).to.equal(200);
       expect(res.body).to.deep.equal({
@@ -275,7 +315,9 @@ describeApi('verzoeken', (t) => {
       const blank = await t.api().put(created['url'], { ...BASE, identificatie: '', tekst: 'leeg' });
       expect(blank.status).to.equal(200);
       expect(blank.body.identificatie).to.equal('VERZOEK-2024-0000000001');
-      const same = await t.api().put(created['url'], { ...BASE, identificatie: 'VERZOEK-2024-0000000001', tekst: 'zelfde' });
+      const same = await t
+        .api()
+        .put(created['url'], { ...BASE, identificatie: 'VERZOEK-2024-0000000001', tekst: 'zelfde' });
       expect(same.status).to.equal(200);
       expect(same.body.identificatie).to.equal('VERZOEK-2024-0000000001');
       expect(await t.db()('verzoeken').pluck('identificatie')).to.deep.equal(['VERZOEK-2024-0000000001']);
@@ -320,7 +362,11 @@ describeApi('verzoeken', (t) => {
       const res = await t.api().patch(mine['url'], { bronorganisatie: OTHER_BRON });
       expect(res.status).to.equal(400);
       expect(res.body.invalidParams).to.deep.equal([
-        { name: 'identificatie', code: 'identificatie-niet-uniek', reason: 'Deze identificatie bestaat al binnen de organisatie' },
+        {
+          name: 'identificatie',
+          code: 'identificatie-niet-uniek',
+          reason: 'Deze identificatie bestaat al binnen de organisatie',
+        },
       ]);
       expect((await t.api().get(mine['url'])).body.bronorganisatie).to.equal('123456782');
       const put = await t.api().put(mine['url'], { bronorganisatie: OTHER_BRON, status: 'ontvangen' });
@@ -355,16 +401,36 @@ describeApi('verzoeken', (t) => {
       const now = Date.now();
       for (const v of [doomed, kept]) {
         const verzoek = { verzoek_uuid: v['url'].split('/').pop(), created_at: now };
-        await t.db()('objectverzoeken').insert({ ...verzoek, uuid: randomUUID(), object: 'https://zaken.example/api/v1/zaken/1', object_type: 'zaak' });
-        await t.db()('verzoekinformatieobjecten').insert({ ...verzoek, uuid: randomUUID(), informatieobject: 'https://drc.example/api/v1/eio/1' });
+        await t
+          .db()('objectverzoeken')
+          .insert({
+            ...verzoek,
+            uuid: randomUUID(),
+            object: 'https://zaken.example/api/v1/zaken/1',
+            object_type: 'zaak',
+          });
+        await t
+          .db()('verzoekinformatieobjecten')
+          .insert({ ...verzoek, uuid: randomUUID(), informatieobject: 'https://drc.example/api/v1/eio/1' });
       }
       for (const v of [doomed, kept]) {
-        expect((await t.api().post('/api/v1/verzoekproducten', { verzoek: v['url'], productIdentificatie: { code: 'P1' } })).status).to.equal(201);
-        expect((await t.api().post('/api/v1/verzoekcontactmomenten', { verzoek: v['url'], contactmoment: cm.body.url })).status).to.equal(201);
+        expect(
+          (await t.api().post('/api/v1/verzoekproducten', { verzoek: v['url'], productIdentificatie: { code: 'P1' } }))
+            .status,
+        ).to.equal(201);
+        expect(
+          (await t.api().post('/api/v1/verzoekcontactmomenten', { verzoek: v['url'], contactmoment: cm.body.url }))
+            .status,
+        ).to.equal(201);
       }
       expect((await t.api().delete(doomed['url'])).status).to.equal(204);
       const keptUuid = kept['url'].split('/').pop();
-      for (const table of ['objectverzoeken', 'verzoekproducten', 'verzoekcontactmomenten', 'verzoekinformatieobjecten']) {
+      for (const table of [
+        'objectverzoeken',
+        'verzoekproducten',
+        'verzoekcontactmomenten',
+        'verzoekinformatieobjecten',
+      ]) {
         expect(await t.db()(table).pluck('verzoek_uuid'), table).to.deep.equal([keptUuid]);
       }
       expect((await t.api().get('/api/v1/verzoekcontactmomenten')).body).to.have.length(1);

@@ -77,7 +77,9 @@ describeApi('verzoekproducten', (t) => {
         expect(res.status, code).to.equal(400);
         expect(codes(res.body), code).to.deep.equal([code]);
       }
-      expect((await create({ verzoek, productIdentificatie: { code: 'x'.repeat(20) } }))['productIdentificatie']).to.deep.equal({
+      expect(
+        (await create({ verzoek, productIdentificatie: { code: 'x'.repeat(20) } }))['productIdentificatie'],
+      ).to.deep.equal({
         code: 'x'.repeat(20),
       });
       expect(await t.db()('verzoekproducten')).to.have.length(1);
@@ -95,7 +97,13 @@ describeApi('verzoekproducten', (t) => {
     });
 
     it('requires an existing verzoek', async () => {
-      const klant = await t.api().post('/api/v1/klanten', { subjectType: 'natuurlijk_persoon', subject: 'https://personen.example/1', emailadres: 'a@b.nl' });
+      const klant = await t
+        .api()
+        .post('/api/v1/klanten', {
+          subjectType: 'natuurlijk_persoon',
+          subject: 'https://personen.example/1',
+          emailadres: 'a@b.nl',
+        });
       const cases: [unknown, string][] = [
         [undefined, 'verzoek:required'],
         [`${t.api().baseUrl}/api/v1/verzoeken/${randomUUID()}`, 'verzoek:does_not_exist'],
