@@ -10,4 +10,6 @@ export type Outcome =
 export interface Destination {
   name: string;
   deliver(row: OutboxRow): Promise<Outcome>;
+  /** Rows with the same key are delivered one after the other (default: per aggregate). */
+  orderingKey?(row: OutboxRow): string;
 }

@@ -42,6 +42,12 @@ export class DrcDestination implements Destination {
     private readonly verzoekUrl: (uuid: string) => string,
   ) {}
 
+  /** Events about the same verzoek–document pair (also under different uuids) stay in order. */
+  orderingKey(row: OutboxRow): string {
+    const e = JSON.parse(row.payload) as VioEvent;
+    return `${DRC} ${e.verzoek} ${e.informatieobject}`;
+  }
+
   async deliver(row: OutboxRow): Promise<Outcome> {
     const e = JSON.parse(row.payload) as VioEvent;
     let root: string;
@@ -58,7 +64,7 @@ export class DrcDestination implements Destination {
       throw err;
     }
     const collection = `${root}objectinformatieobjecten`;
-    if (row.event === 'verzoekinformatieobject.created') return this.create(e, collection);
+    if (row.event === 'verzoekinformatieobject.created') return this.create(e, collection, row.attempts);
     if (row.event === 'verzoekinformatieobject.deleted') {
       const outcome = await this.remove(e, collection);
       // A create of this relation that the DRC refused needs nobody now that the relation is gone.
@@ -68,16 +74,25 @@ export class DrcDestination implements Destination {
     return { ok: false, permanent: true, error: `unknown event ${row.event}` };
   }
 
-  private async create(e: VioEvent, collection: string): Promise<Outcome> {
+  private async linkExisting(e: VioEvent, collection: string, object: string): Promise<Outcome | undefined> {
+    const existing = await this.lookup(collection, object, e.informatieobject);
+    if ('outcome' in existing) return existing.outcome;
+    if (!existing.url) return undefined;
+    await links.save(this.db, DRC, e.uuid, existing.url);
+    return { ok: true, result: existing.url };
+  }
+
+  private async create(e: VioEvent, collection: string, attempts: number): Promise<Outcome> {
     if (await links.find(this.db, DRC, e.uuid)) return { ok: true };
     // Deleted before we got to it: the delete event that follows has nothing to undo either.
     if (!(await rows.exists(this.db, 'verzoekinformatieobjecten', e.uuid))) return { ok: true, result: 'superseded' };
     const object = this.verzoekUrl(e.verzoek);
-    const existing = await this.lookup(collection, object, e.informatieobject);
-    if ('outcome' in existing) return existing.outcome;
-    if (existing.url) {
-      await links.save(this.db, DRC, e.uuid, existing.url);
-      return { ok: true, result: existing.url };
+    // A retry may follow a POST whose answer was lost: look for the pair first. A first attempt
+    // POSTs at once (one round trip less); should the pair exist already, the DRC's unique check
+    // refuses it and the lookup below links the existing one.
+    if (attempts > 1) {
+      const linked = await this.linkExisting(e, collection, object);
+      if (linked) return linked;
     }
     const res = await this.http.request(
       'POST',
@@ -85,6 +100,10 @@ export class DrcDestination implements Destination {
       {},
       { informatieobject: e.informatieobject, object, objectType: 'verzoek' },
     );
+    if (!res.ok && res.status === 400 && refusedAsDuplicate(res.body)) {
+      const linked = await this.linkExisting(e, collection, object);
+      if (linked) return linked;
+    }
     if (!res.ok) return failure(`POST ${collection}`, res);
     const url = (res.json as { url?: unknown } | undefined)?.url;
     if (typeof url !== 'string')
@@ -136,5 +155,15 @@ export class DrcDestination implements Destination {
       (i) => i.object === object && i.informatieobject === informatieobject && typeof i.url === 'string',
     );
     return match?.url ? { url: match.url } : {};
+  }
+}
+
+/** True when a DRC's 400 says the object–informatieobject pair exists already (drc-003). */
+function refusedAsDuplicate(body: string | undefined): boolean {
+  try {
+    const problem = JSON.parse(body ?? '') as { invalidParams?: { code?: string }[] };
+    return (problem.invalidParams ?? []).some((p) => p.code === 'unique');
+  } catch {
+    return false;
   }
 }

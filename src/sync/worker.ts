@@ -13,6 +13,8 @@ export interface WorkerOptions {
   pollMs: number;
   leaseMs?: number;
   batchSize?: number;
+  /** How many rows of one batch are delivered at the same time (default 8). */
+  concurrency?: number;
   backoff?: (attempts: number) => number;
 }
 
@@ -28,12 +30,14 @@ export class OutboxWorker {
   private loop: Promise<void> | undefined;
   private readonly leaseMs: number;
   private readonly batchSize: number;
+  private readonly concurrency: number;
   private readonly backoff: (attempts: number) => number;
   private readonly byName: Map<string, Destination>;
 
   constructor(private readonly o: WorkerOptions) {
     this.leaseMs = o.leaseMs ?? 60_000;
-    this.batchSize = o.batchSize ?? 20;
+    this.batchSize = o.batchSize ?? 32;
+    this.concurrency = Math.max(1, o.concurrency ?? 8);
     this.backoff = o.backoff ?? ((a) => nextDelayMs(a));
     this.byName = new Map(o.destinations.map((d) => [d.name, d]));
   }
@@ -82,55 +86,79 @@ export class OutboxWorker {
       leaseMs: this.leaseMs,
       limit: this.batchSize,
     });
+    // Rows of different relations go out in parallel (a DRC round trip is mostly waiting);
+    // rows that touch the same relation stay in claim order.
+    const groups = new Map<string, outbox.OutboxRow[]>();
     for (const row of rows) {
-      const started = Date.now();
-      // The claim's lease covers the whole batch from the start; a row reached after half of it
-      // gets a fresh one, so every delivery starts with at least half a lease to go. Lost to
-      // another worker (our lease ran out meanwhile): leave it to that one.
-      if (
-        started > claimedAt + this.leaseMs / 2 &&
-        !(await outbox.renew(this.o.db, row.id, ticket, started + this.leaseMs))
-      ) {
-        this.o.log.warn(
-          { outbox: row.id, aggregate: row.aggregate_id },
-          'outbox lease lost to another worker; skipping the row',
-        );
-        continue;
-      }
-      const outcome = await this.deliverSafely(row);
-      const now = Date.now();
-      const entry = {
-        outbox: row.id,
-        destination: row.destination,
-        event: row.event,
-        aggregate: row.aggregate_id,
-        attempt: row.attempts,
-        ms: now - started,
-      };
-      if (outcome.ok) {
-        await outbox.markDone(this.o.db, row.id, ticket, now, outcome.result ?? null);
-        this.o.log.info({ ...entry, result: outcome.result }, 'outbox delivered');
-      } else {
-        const retryAt = now + this.backoff(row.attempts);
-        await outbox.markFailed(this.o.db, row.id, ticket, {
-          error: outcome.error,
-          permanent: outcome.permanent,
-          retryAt,
-          result: outcome.result ?? null,
-        });
-        if (outcome.permanent)
-          this.o.log.error(
-            { ...entry, error: outcome.error },
-            'outbox delivery refused; needs a person (kic sync status)',
-          );
-        else
-          this.o.log.warn(
-            { ...entry, error: outcome.error, retryAt: new Date(retryAt).toISOString() },
-            'outbox delivery failed; will retry',
-          );
-      }
+      const key = this.orderingKey(row);
+      groups.set(key, [...(groups.get(key) ?? []), row]);
     }
+    const queue = [...groups.values()];
+    const lanes = Array.from({ length: Math.min(this.concurrency, queue.length) }, async () => {
+      for (let group = queue.shift(); group; group = queue.shift()) {
+        for (const row of group) await this.deliverRow(row, ticket, claimedAt);
+      }
+    });
+    await Promise.all(lanes);
     return rows.length;
+  }
+
+  private orderingKey(row: outbox.OutboxRow): string {
+    try {
+      return this.byName.get(row.destination)?.orderingKey?.(row) ?? `${row.destination} ${row.aggregate_id}`;
+    } catch {
+      return `${row.destination} ${row.aggregate_id}`; // an unreadable payload fails in deliver, visibly
+    }
+  }
+
+  /** Delivers one claimed row and settles it; never throws for a remote failure. */
+  private async deliverRow(row: outbox.OutboxRow, ticket: string, claimedAt: number): Promise<void> {
+    const started = Date.now();
+    // The claim's lease covers the whole batch from the start; a row reached after half of it
+    // gets a fresh one, so every delivery starts with at least half a lease to go. Lost to
+    // another worker (our lease ran out meanwhile): leave it to that one.
+    if (
+      started > claimedAt + this.leaseMs / 2 &&
+      !(await outbox.renew(this.o.db, row.id, ticket, started + this.leaseMs))
+    ) {
+      this.o.log.warn(
+        { outbox: row.id, aggregate: row.aggregate_id },
+        'outbox lease lost to another worker; skipping the row',
+      );
+      return;
+    }
+    const outcome = await this.deliverSafely(row);
+    const now = Date.now();
+    const entry = {
+      outbox: row.id,
+      destination: row.destination,
+      event: row.event,
+      aggregate: row.aggregate_id,
+      attempt: row.attempts,
+      ms: now - started,
+    };
+    if (outcome.ok) {
+      await outbox.markDone(this.o.db, row.id, ticket, now, outcome.result ?? null);
+      this.o.log.info({ ...entry, result: outcome.result }, 'outbox delivered');
+    } else {
+      const retryAt = now + this.backoff(row.attempts);
+      await outbox.markFailed(this.o.db, row.id, ticket, {
+        error: outcome.error,
+        permanent: outcome.permanent,
+        retryAt,
+        result: outcome.result ?? null,
+      });
+      if (outcome.permanent)
+        this.o.log.error(
+          { ...entry, error: outcome.error },
+          'outbox delivery refused; needs a person (kic sync status)',
+        );
+      else
+        this.o.log.warn(
+          { ...entry, error: outcome.error, retryAt: new Date(retryAt).toISOString() },
+          'outbox delivery failed; will retry',
+        );
+    }
   }
 
   private async deliverSafely(row: outbox.OutboxRow): Promise<Outcome> {

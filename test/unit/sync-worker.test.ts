@@ -87,7 +87,13 @@ describe('OutboxWorker + DrcDestination (claim, deliver, settle, back off) on an
   });
 
   function worker(
-    o: { backoff?: (attempts: number) => number; leaseMs?: number; timeoutMs?: number; batchSize?: number } = {},
+    o: {
+      backoff?: (attempts: number) => number;
+      leaseMs?: number;
+      timeoutMs?: number;
+      batchSize?: number;
+      concurrency?: number;
+    } = {},
   ): OutboxWorker {
     const remote = new RemoteHttp(new ServiceRegistry(async () => [DRC]), o.timeoutMs ?? 2_000);
     return new OutboxWorker({
@@ -98,6 +104,7 @@ describe('OutboxWorker + DrcDestination (claim, deliver, settle, back off) on an
       backoff: o.backoff ?? ((attempts) => attempts * 10_000),
       ...(o.leaseMs ? { leaseMs: o.leaseMs } : {}),
       ...(o.batchSize ? { batchSize: o.batchSize } : {}),
+      ...(o.concurrency ? { concurrency: o.concurrency } : {}),
     });
   }
 
@@ -149,11 +156,8 @@ describe('OutboxWorker + DrcDestination (claim, deliver, settle, back off) on an
       expect((await linkOf(r.uuid))?.remote_url).to.equal(oio!.url);
       const [row] = await rowsOf(r.uuid);
       expect(row).to.include({ state: 'done', attempts: 1, result: oio!.url, last_error: null, locked_by: null });
-      // It looked for the pair first (idempotence), then created it.
-      expect(calls).to.deep.equal([
-        `GET ${OIOS}?object=${encodeURIComponent(r.object)}&informatieobject=${encodeURIComponent(r.informatieobject)}`,
-        `POST ${OIOS}`,
-      ]);
+      // A first attempt cannot have POSTed before: it creates at once (a retry looks for the pair first).
+      expect(calls).to.deep.equal([`POST ${OIOS}`]);
       expect(await worker().runOnce(), 'nothing left to claim').to.equal(0);
     });
 
@@ -400,8 +404,8 @@ describe('OutboxWorker + DrcDestination (claim, deliver, settle, back off) on an
       let startedAt = 0;
       let stolen: outbox.OutboxRow[] | undefined;
       server.use(
-        http.get(OIOS, async ({ request }) => {
-          const doc = new URL(request.url).searchParams.get('informatieobject');
+        http.post(OIOS, async ({ request }) => {
+          const doc = ((await request.clone().json()) as Oio).informatieobject;
           if (doc === first.informatieobject) {
             startedAt = Date.now();
             await delay(leaseMs * 0.6); // the first delivery takes most of the lease
@@ -410,10 +414,11 @@ describe('OutboxWorker + DrcDestination (claim, deliver, settle, back off) on an
             while (Date.now() <= startedAt + leaseMs + 20) await sleep(10);
             stolen = await outbox.claimBatch(db, { ticket: 'other-worker', now: Date.now(), leaseMs, limit: 10 });
           }
-          return HttpResponse.json([]);
+          return undefined; // fall through to the double's own POST handler
         }),
       );
-      expect(await worker({ leaseMs }).runOnce()).to.equal(2);
+      // One lane: the second row waits for the first, as in a batch larger than the lanes.
+      expect(await worker({ leaseMs, concurrency: 1 }).runOnce()).to.equal(2);
       expect(stolen?.map((s) => s.aggregate_id)).to.deep.equal([]);
       expect(posted.map((p) => (p.body as Oio).informatieobject)).to.deep.equal([
         first.informatieobject,
