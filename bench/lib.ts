@@ -112,7 +112,12 @@ export interface Fetched {
 }
 
 /** One request with a fresh connection; the whole body as text. */
-export function request(method: string, url: string, headers: Record<string, string> = {}, body?: unknown): Promise<Fetched> {
+export function request(
+  method: string,
+  url: string,
+  headers: Record<string, string> = {},
+  body?: unknown,
+): Promise<Fetched> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const req = http.request(
@@ -120,12 +125,18 @@ export function request(method: string, url: string, headers: Record<string, str
       {
         method,
         agent,
-        headers: { accept: 'application/json', ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}), ...headers },
+        headers: {
+          accept: 'application/json',
+          ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
+          ...headers,
+        },
       },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+        );
         res.on('error', reject);
       },
     );
@@ -135,9 +146,16 @@ export function request(method: string, url: string, headers: Record<string, str
 }
 
 /** A JSON request that must answer `expected`; returns the parsed body. */
-export async function expectJson<T>(method: string, url: string, headers: Record<string, string>, body: unknown, expected: number): Promise<T> {
+export async function expectJson<T>(
+  method: string,
+  url: string,
+  headers: Record<string, string>,
+  body: unknown,
+  expected: number,
+): Promise<T> {
   const res = await request(method, url, headers, body);
-  if (res.status !== expected) throw new Error(`${method} ${url} answered ${res.status}, expected ${expected}: ${res.body.slice(0, 1000)}`);
+  if (res.status !== expected)
+    throw new Error(`${method} ${url} answered ${res.status}, expected ${expected}: ${res.body.slice(0, 1000)}`);
   return (res.body ? JSON.parse(res.body) : undefined) as T;
 }
 
@@ -145,7 +163,11 @@ export async function expectJson<T>(method: string, url: string, headers: Record
  * Streams a response to the end without keeping it: time to first and last byte, size, and how
  * often `marker` occurs in the body (counted across chunk borders).
  */
-export function download(url: string, headers: Record<string, string>, marker: string): Promise<{ status: number; ttfbMs: number; ttlbMs: number; bytes: number; markers: number }> {
+export function download(
+  url: string,
+  headers: Record<string, string>,
+  marker: string,
+): Promise<{ status: number; ttfbMs: number; ttlbMs: number; bytes: number; markers: number }> {
   const needle = Buffer.from(marker);
   return new Promise((resolve, reject) => {
     const started = performance.now();
@@ -160,7 +182,9 @@ export function download(url: string, headers: Record<string, string>, marker: s
         for (let at = buf.indexOf(needle); at !== -1; at = buf.indexOf(needle, at + needle.length)) markers++;
         carry = Buffer.from(buf.subarray(Math.max(0, buf.length - (needle.length - 1))));
       });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, ttfbMs, ttlbMs: performance.now() - started, bytes, markers }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, ttfbMs, ttlbMs: performance.now() - started, bytes, markers }),
+      );
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -171,16 +195,24 @@ export function download(url: string, headers: Record<string, string>, marker: s
  * Polls `url` until it answers 200 (or `timeoutMs` passes); returns the milliseconds since
  * `sinceMs` (a performance.now() value taken just before the process was spawned).
  */
-export async function waitForOk(url: string, headers: Record<string, string>, sinceMs: number, child: Child, timeoutMs = 30_000): Promise<number> {
+export async function waitForOk(
+  url: string,
+  headers: Record<string, string>,
+  sinceMs: number,
+  child: Child,
+  timeoutMs = 30_000,
+): Promise<number> {
   for (;;) {
-    if (child.proc.exitCode !== null) throw new Error(`server exited with ${child.proc.exitCode} while starting:\n${child.output()}`);
+    if (child.proc.exitCode !== null)
+      throw new Error(`server exited with ${child.proc.exitCode} while starting:\n${child.output()}`);
     try {
       const res = await request('GET', url, headers);
       if (res.status === 200) return performance.now() - sinceMs;
     } catch {
       // not listening yet
     }
-    if (performance.now() - sinceMs > timeoutMs) throw new Error(`no 200 from ${url} within ${timeoutMs} ms:\n${child.output()}`);
+    if (performance.now() - sinceMs > timeoutMs)
+      throw new Error(`no 200 from ${url} within ${timeoutMs} ms:\n${child.output()}`);
     await sleep(5);
   }
 }

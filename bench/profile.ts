@@ -48,7 +48,10 @@ function place(url: string): { where: string; pkg: string } {
   }
   const rel = relative(root, path);
   const m = /^dist\/(src|migrations)\/([^/]+)/.exec(rel);
-  return { where: rel, pkg: m ? `kic ${m[1] === 'src' ? (m[2]!.endsWith('.js') ? m[2]! : `${m[2]}/`) : 'migrations'}` : rel };
+  return {
+    where: rel,
+    pkg: m ? `kic ${m[1] === 'src' ? (m[2]!.endsWith('.js') ? m[2]! : `${m[2]}/`) : 'migrations'}` : rel,
+  };
 }
 
 const IDLE = new Set(['(idle)', '(program)']);
@@ -67,7 +70,11 @@ export function summarizeProfile(file: string, top = 15): ProfileSummary {
     if (known !== undefined) return known;
     const f = byId.get(id)!.callFrame;
     const p = parent.get(id);
-    const v = isOurs(f) ? `${f.functionName || '(anonymous)'}|${place(f.url).where}:${f.lineNumber + 1}` : p === undefined ? null : nearestOurs(p);
+    const v = isOurs(f)
+      ? `${f.functionName || '(anonymous)'}|${place(f.url).where}:${f.lineNumber + 1}`
+      : p === undefined
+        ? null
+        : nearestOurs(p);
     oursOf.set(id, v);
     return v;
   };
@@ -116,7 +123,9 @@ export function summarizeProfile(file: string, top = 15): ProfileSummary {
 
 /** The newest .cpuprofile in a directory. */
 export function latestProfile(dir: string): string | undefined {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .sort();
   return files.length ? join(dir, files[files.length - 1]!) : undefined;
 }
 

@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import * as prettier from 'prettier';
 import {
   download,
   expectJson,
@@ -127,7 +128,12 @@ const contactmoment = (klantUrl: string) => ({
   onderwerpLinks: ['https://zaken.example/api/v1/zaken/1'],
   initiatiefnemer: 'klant',
   medewerker: 'https://medewerkers.example/api/v1/medewerkers/1',
-  medewerkerIdentificatie: { identificatie: 'MW-001', achternaam: 'Bakker', voorletters: 'B.', voorvoegselAchternaam: 'de' },
+  medewerkerIdentificatie: {
+    identificatie: 'MW-001',
+    achternaam: 'Bakker',
+    voorletters: 'B.',
+    voorvoegselAchternaam: 'de',
+  },
 });
 const verzoek = (klantUrl: string) => ({
   bronorganisatie: '123456782',
@@ -207,7 +213,12 @@ const cpuNote = (r: LoadResult): string =>
 
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length)]!;
 
-async function runEngine(engine: Engine, tmp: string, drcRoot: string, baselineOut: Partial<Record<'read' | 'create', LoadResult>>): Promise<EngineResults> {
+async function runEngine(
+  engine: Engine,
+  tmp: string,
+  drcRoot: string,
+  baselineOut: Partial<Record<'read' | 'create', LoadResult>>,
+): Promise<EngineResults> {
   say(`\n== ${engine} ==`);
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
@@ -249,8 +260,29 @@ async function runEngine(engine: Engine, tmp: string, drcRoot: string, baselineO
   };
 
   try {
-    await cli('applicatie', 'add', '--client-id', 'bench', '--secret', randomBytes(18).toString('base64url'), '--all', '--label', 'benchmark');
-    await cli('service', 'add', '--api-root', drcRoot, '--client-id', 'kic-bench', '--secret', randomBytes(18).toString('base64url'), '--label', 'DRC double');
+    await cli(
+      'applicatie',
+      'add',
+      '--client-id',
+      'bench',
+      '--secret',
+      randomBytes(18).toString('base64url'),
+      '--all',
+      '--label',
+      'benchmark',
+    );
+    await cli(
+      'service',
+      'add',
+      '--api-root',
+      drcRoot,
+      '--client-id',
+      'kic-bench',
+      '--secret',
+      randomBytes(18).toString('base64url'),
+      '--label',
+      'DRC double',
+    );
     const token = (await cli('token', '--client-id', 'bench')).trim();
     auth = { authorization: `Bearer ${token}` };
 
@@ -261,7 +293,13 @@ async function runEngine(engine: Engine, tmp: string, drcRoot: string, baselineO
 
     // Templates through the API, then copies of them straight into the tables.
     const klant = await expectJson<{ url: string }>('POST', `${base}/api/v1/klanten`, auth, KLANT, 201);
-    const cm = await expectJson<{ url: string }>('POST', `${base}/api/v1/contactmomenten`, auth, contactmoment(klant.url), 201);
+    const cm = await expectJson<{ url: string }>(
+      'POST',
+      `${base}/api/v1/contactmomenten`,
+      auth,
+      contactmoment(klant.url),
+      201,
+    );
     const vz = await expectJson<{ url: string }>('POST', `${base}/api/v1/verzoeken`, auth, verzoek(klant.url), 201);
     const uuidOf = (url: string) => url.split('/').pop()!;
     let t = performance.now();
@@ -285,7 +323,9 @@ async function runEngine(engine: Engine, tmp: string, drcRoot: string, baselineO
       if (i < 2) await s.child.stop();
     }
     let live: Child = server!;
-    say(`cold start ${coldStarts.map((s) => fmt(s.ms, 0)).join(' / ')} ms, idle RSS ${coldStarts.map((s) => fmt(s.idleRssMb)).join(' / ')} MB`);
+    say(
+      `cold start ${coldStarts.map((s) => fmt(s.ms, 0)).join(' / ')} ms, idle RSS ${coldStarts.map((s) => fmt(s.idleRssMb)).join(' / ')} MB`,
+    );
 
     // The list over 10,000 rows: one unmeasured, then five measured.
     const listOnce = async (pid: number) => {
@@ -309,7 +349,9 @@ async function runEngine(engine: Engine, tmp: string, drcRoot: string, baselineO
       rssBeforeMb: small[0]!.rssBefore,
     };
     if (list10k.items !== SMALL_ROWS) throw new Error(`the list had ${list10k.items} items, expected ${SMALL_ROWS}`);
-    say(`list ${SMALL_ROWS}: ${fmt(list10k.ttlbMs, 0)} ms to last byte, ${fmt(list10k.mb)} MB, peak RSS ${fmt(list10k.peakRssMb)} MB`);
+    say(
+      `list ${SMALL_ROWS}: ${fmt(list10k.ttlbMs, 0)} ms to last byte, ${fmt(list10k.mb)} MB, peak RSS ${fmt(list10k.peakRssMb)} MB`,
+    );
 
     // ETags of a pool of klanten, for the 304 scenario.
     const etags = new Map<string, string>();
@@ -325,8 +367,22 @@ async function runEngine(engine: Engine, tmp: string, drcRoot: string, baselineO
     const common = { url: base, connections: opt.connections, durationS: opt.durationS, warmupS: opt.warmupS };
     const scenarios: Record<LoadName, Scenario> = {
       read: { ...common, method: 'GET', headers: json, path: () => `/api/v1/klanten/${pick(klanten)}`, expect: 200 },
-      read304: { ...common, method: 'GET', headers: json, path: () => pick(etagPaths), headersFor: (p) => ({ 'if-none-match': etags.get(p)! }), expect: 304 },
-      create: { ...common, method: 'POST', headers: json, path: () => '/api/v1/contactmomenten', body: () => contactmoment(`${base}/api/v1/klanten/${pick(klanten)}`), expect: 201 },
+      read304: {
+        ...common,
+        method: 'GET',
+        headers: json,
+        path: () => pick(etagPaths),
+        headersFor: (p) => ({ 'if-none-match': etags.get(p)! }),
+        expect: 304,
+      },
+      create: {
+        ...common,
+        method: 'POST',
+        headers: json,
+        path: () => '/api/v1/contactmomenten',
+        body: () => contactmoment(`${base}/api/v1/klanten/${pick(klanten)}`),
+        expect: 201,
+      },
       relation: {
         ...common,
         method: 'POST',
@@ -354,7 +410,9 @@ async function runEngine(engine: Engine, tmp: string, drcRoot: string, baselineO
       loads[name] = r;
       say(
         `${LOAD_TITLES[name].padEnd(52)} ${fmt(r.rps, 0).padStart(6)} req/s  p50 ${fmt(r.p50, 2)} ms  p99 ${fmt(r.p99, 2)} ms  ${cpuNote(r)}` +
-          (r.unexpected || r.errors ? `  (${r.unexpected} unexpected, ${r.errors} errors; first: ${r.firstUnexpected ?? '-'})` : ''),
+          (r.unexpected || r.errors
+            ? `  (${r.unexpected} unexpected, ${r.errors} errors; first: ${r.firstUnexpected ?? '-'})`
+            : ''),
       );
     }
     await sleep(1000);
@@ -363,7 +421,7 @@ async function runEngine(engine: Engine, tmp: string, drcRoot: string, baselineO
     if (loads.relation) {
       const [m] = await seeder.query<Record<string, string | number | null>>(
         "select sum(case when state = 'done' then 1 else 0 end) as delivered, sum(case when state <> 'done' then 1 else 0 end) as pending, " +
-          "max(done_at) - min(done_at) as span, avg(done_at - created_at) as lag, max(done_at - created_at) as maxlag from outbox",
+          'max(done_at) - min(done_at) as span, avg(done_at - created_at) as lag, max(done_at - created_at) as maxlag from outbox',
       );
       const delivered = Number(m?.['delivered'] ?? 0);
       mirror = {
@@ -373,7 +431,9 @@ async function runEngine(engine: Engine, tmp: string, drcRoot: string, baselineO
         meanLagMs: Number(m?.['lag'] ?? NaN),
         maxLagMs: Number(m?.['maxlag'] ?? NaN),
       };
-      say(`mirror: ${delivered} delivered (${mirror.pending} not yet), ${fmt(mirror.perSecond, 0)} deliveries/s, lag mean ${fmt(mirror.meanLagMs, 0)} ms, max ${fmt(mirror.maxLagMs, 0)} ms`);
+      say(
+        `mirror: ${delivered} delivered (${mirror.pending} not yet), ${fmt(mirror.perSecond, 0)} deliveries/s, lag mean ${fmt(mirror.meanLagMs, 0)} ms, max ${fmt(mirror.maxLagMs, 0)} ms`,
+      );
     }
     await live.stop();
     server = undefined;
@@ -386,14 +446,21 @@ async function runEngine(engine: Engine, tmp: string, drcRoot: string, baselineO
 
     // The baseline on the same database file and rows (SQLite only: it is express + better-sqlite3).
     if (engine === 'sqlite' && (loads.read || loads.read304 || loads.create)) {
-      const b = await startScript('baseline.ts', { PATH: process.env['PATH'], DB_FILE: sqliteFile, PUBLIC_URL: base, PORT: '0' });
+      const b = await startScript('baseline.ts', {
+        PATH: process.env['PATH'],
+        DB_FILE: sqliteFile,
+        PUBLIC_URL: base,
+        PORT: '0',
+      });
       try {
         const bbase = `http://127.0.0.1:${b.port}`;
         baselineOut.read = await measure({ ...scenarios.read, url: bbase }, b.child.pid);
         baselineOut.create = await measure({ ...scenarios.create, url: bbase }, b.child.pid);
         for (const k of ['read', 'create'] as const) {
           const r = baselineOut[k]!;
-          say(`baseline ${k.padEnd(43)} ${fmt(r.rps, 0).padStart(6)} req/s  p50 ${fmt(r.p50, 2)} ms  p99 ${fmt(r.p99, 2)} ms  ${cpuNote(r)}${r.unexpected ? `  (${r.unexpected} unexpected: ${r.firstUnexpected})` : ''}`);
+          say(
+            `baseline ${k.padEnd(43)} ${fmt(r.rps, 0).padStart(6)} req/s  p50 ${fmt(r.p50, 2)} ms  p99 ${fmt(r.p99, 2)} ms  ${cpuNote(r)}${r.unexpected ? `  (${r.unexpected} unexpected: ${r.firstUnexpected})` : ''}`,
+          );
         }
       } finally {
         await b.child.stop();
@@ -421,7 +488,9 @@ async function runEngine(engine: Engine, tmp: string, drcRoot: string, baselineO
       hwmMb: memoryOf(big.child.pid).hwmMb,
     };
     if (list1m.items !== bigRows) throw new Error(`the list had ${list1m.items} items, expected ${bigRows}`);
-    say(`list ${bigRows}: ${fmt(list1m.ttlbMs / 1000, 2)} s to last byte, ${fmt(list1m.mb, 0)} MB, peak RSS ${fmt(list1m.peakRssMb)} MB (VmHWM ${fmt(list1m.hwmMb!)} MB)`);
+    say(
+      `list ${bigRows}: ${fmt(list1m.ttlbMs / 1000, 2)} s to last byte, ${fmt(list1m.mb, 0)} MB, peak RSS ${fmt(list1m.peakRssMb)} MB (VmHWM ${fmt(list1m.hwmMb!)} MB)`,
+    );
     await big.child.stop();
     server = undefined;
 
@@ -459,7 +528,8 @@ interface Target {
 function targets(all: EngineResults[], baseline: Partial<Record<'read' | 'create', LoadResult>>): Target[] {
   const out: Target[] = [];
   for (const r of all) {
-    const ratio = (name: LoadName, b: 'read' | 'create') => (r.loads[name] && baseline[b] ? r.loads[name]!.rps / baseline[b]!.rps : NaN);
+    const ratio = (name: LoadName, b: 'read' | 'create') =>
+      r.loads[name] && baseline[b] ? r.loads[name]!.rps / baseline[b]!.rps : NaN;
     if (baseline.read && baseline.create) {
       for (const [name, b, goal] of [
         ['read', 'read', 0.5],
@@ -467,20 +537,51 @@ function targets(all: EngineResults[], baseline: Partial<Record<'read' | 'create
         ['create', 'create', 0.4],
       ] as const) {
         const x = ratio(name, b);
-        out.push({ what: `ratio to baseline, ${LOAD_TITLES[name]}`, engine: r.engine, goal: `≥ ${goal}`, measured: fmt(x, 2), met: x >= goal });
+        out.push({
+          what: `ratio to baseline, ${LOAD_TITLES[name]}`,
+          engine: r.engine,
+          goal: `≥ ${goal}`,
+          measured: fmt(x, 2),
+          met: x >= goal,
+        });
       }
     }
     const p99 = (name: LoadName, limit: number) => {
       const l = r.loads[name];
-      if (l) out.push({ what: `p99 at ${opt.connections} connections, ${LOAD_TITLES[name]}`, engine: r.engine, goal: `< ${limit} ms`, measured: `${fmt(l.p99, 2)} ms`, met: l.p99 < limit });
+      if (l)
+        out.push({
+          what: `p99 at ${opt.connections} connections, ${LOAD_TITLES[name]}`,
+          engine: r.engine,
+          goal: `< ${limit} ms`,
+          measured: `${fmt(l.p99, 2)} ms`,
+          met: l.p99 < limit,
+        });
     };
     p99('read', 10);
     p99('create', 20);
-    out.push({ what: `peak RSS listing ${r.list1m.rows.toLocaleString('en')} contactmomenten`, engine: r.engine, goal: '< 200 MB', measured: `${fmt(r.list1m.peakRssMb)} MB`, met: r.list1m.peakRssMb < 200 });
+    out.push({
+      what: `peak RSS listing ${r.list1m.rows.toLocaleString('en')} contactmomenten`,
+      engine: r.engine,
+      goal: '< 200 MB',
+      measured: `${fmt(r.list1m.peakRssMb)} MB`,
+      met: r.list1m.peakRssMb < 200,
+    });
     const worstStart = Math.max(...r.coldStarts.map((s) => s.ms), r.firstStart.ms);
-    out.push({ what: 'cold start (worst of all starts on ≤ 10k rows)', engine: r.engine, goal: '< 1500 ms', measured: `${fmt(worstStart, 0)} ms`, met: worstStart < 1500 });
+    out.push({
+      what: 'cold start (worst of all starts on ≤ 10k rows)',
+      engine: r.engine,
+      goal: '< 1500 ms',
+      measured: `${fmt(worstStart, 0)} ms`,
+      met: worstStart < 1500,
+    });
     const idle = Math.max(...r.coldStarts.map((s) => s.idleRssMb), r.firstStart.idleRssMb);
-    out.push({ what: 'idle RSS after start', engine: r.engine, goal: '< 120 MB', measured: `${fmt(idle)} MB`, met: idle < 120 });
+    out.push({
+      what: 'idle RSS after start',
+      engine: r.engine,
+      goal: '< 120 MB',
+      measured: `${fmt(idle)} MB`,
+      met: idle < 120,
+    });
   }
   return out;
 }
@@ -502,13 +603,22 @@ function loadTable(all: EngineResults[], baseline: Partial<Record<'read' | 'crea
       );
     }
   }
-  const gen = [...all.flatMap((r) => Object.values(r.loads)), ...Object.values(baseline)].map((l) => l!.generatorCpu * 100);
-  if (gen.length) rows.push('', `The load generator (autocannon) used ${fmt(Math.min(...gen), 0)}–${fmt(Math.max(...gen), 0)} % of a core. Server CPU is the server process only (not PostgreSQL's backends).`);
+  const gen = [...all.flatMap((r) => Object.values(r.loads)), ...Object.values(baseline)].map(
+    (l) => l!.generatorCpu * 100,
+  );
+  if (gen.length)
+    rows.push(
+      '',
+      `The load generator (autocannon) used ${fmt(Math.min(...gen), 0)}–${fmt(Math.max(...gen), 0)} % of a core. Server CPU is the server process only (not PostgreSQL's backends).`,
+    );
   return rows.join('\n');
 }
 
 function otherTables(all: EngineResults[]): string {
-  const lists = ['| list | engine | rows | MB sent | TTFB ms | time to last byte | rows/s | RSS before MB | peak RSS MB (sampled) | VmHWM MB |', '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|'];
+  const lists = [
+    '| list | engine | rows | MB sent | TTFB ms | time to last byte | rows/s | RSS before MB | peak RSS MB (sampled) | VmHWM MB |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
   for (const r of all) {
     for (const l of [r.list10k, r.list1m]) {
       lists.push(
@@ -518,17 +628,31 @@ function otherTables(all: EngineResults[]): string {
   }
   const starts = ['| start | engine | spawn → first 200 | idle RSS MB |', '|---|---|---:|---:|'];
   for (const r of all) {
-    starts.push(`| first start, migrated empty database | ${r.engine} | ${fmt(r.firstStart.ms, 0)} ms | ${fmt(r.firstStart.idleRssMb)} |`);
-    r.coldStarts.forEach((s, i) => starts.push(`| cold start ${i + 1}, ${KLANTEN.toLocaleString('en')} klanten | ${r.engine} | ${fmt(s.ms, 0)} ms | ${fmt(s.idleRssMb)} |`));
-    starts.push(`| start on ${r.list1m.rows.toLocaleString('en')} contactmomenten | ${r.engine} | ${fmt(r.bigStart.ms, 0)} ms | ${fmt(r.bigStart.idleRssMb)} |`);
+    starts.push(
+      `| first start, migrated empty database | ${r.engine} | ${fmt(r.firstStart.ms, 0)} ms | ${fmt(r.firstStart.idleRssMb)} |`,
+    );
+    r.coldStarts.forEach((s, i) =>
+      starts.push(
+        `| cold start ${i + 1}, ${KLANTEN.toLocaleString('en')} klanten | ${r.engine} | ${fmt(s.ms, 0)} ms | ${fmt(s.idleRssMb)} |`,
+      ),
+    );
+    starts.push(
+      `| start on ${r.list1m.rows.toLocaleString('en')} contactmomenten | ${r.engine} | ${fmt(r.bigStart.ms, 0)} ms | ${fmt(r.bigStart.idleRssMb)} |`,
+    );
     starts.push(`| RSS 1 s after the load runs | ${r.engine} | | ${fmt(r.rssAfterLoadMb)} |`);
   }
   const mirrors = all.filter((r) => r.mirror);
   if (mirrors.length) {
-    starts.push('', '| DRC mirror during the relation scenario | engine | delivered | still pending | deliveries/s | lag create → delivered, mean | max |', '|---|---|---:|---:|---:|---:|---:|');
+    starts.push(
+      '',
+      '| DRC mirror during the relation scenario | engine | delivered | still pending | deliveries/s | lag create → delivered, mean | max |',
+      '|---|---|---:|---:|---:|---:|---:|',
+    );
     for (const r of mirrors) {
       const m = r.mirror!;
-      starts.push(`| outbox worker (in process) | ${r.engine} | ${m.delivered} | ${m.pending} | ${fmt(m.perSecond, 0)} | ${fmt(m.meanLagMs, 0)} ms | ${fmt(m.maxLagMs, 0)} ms |`);
+      starts.push(
+        `| outbox worker (in process) | ${r.engine} | ${m.delivered} | ${m.pending} | ${fmt(m.perSecond, 0)} | ${fmt(m.meanLagMs, 0)} ms | ${fmt(m.maxLagMs, 0)} ms |`,
+      );
     }
   }
   return `${lists.join('\n')}\n\n${starts.join('\n')}`;
@@ -539,14 +663,23 @@ function machine(): string {
   return `${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown CPU'}), ${fmt(os.totalmem() / 2 ** 30, 0)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}`;
 }
 
-function writeResults(all: EngineResults[], baseline: Partial<Record<'read' | 'create', LoadResult>>, meta: { started: Date; loadBefore: number; loadAfter: number; seconds: number }): void {
+async function writeResults(
+  all: EngineResults[],
+  baseline: Partial<Record<'read' | 'create', LoadResult>>,
+  meta: { started: Date; loadBefore: number; loadAfter: number; seconds: number },
+): Promise<void> {
   const previous = existsSync(RESULTS) ? readFileSync(RESULTS, 'utf8') : '';
   const a = previous.indexOf(ANALYSIS_START);
   const b = previous.indexOf(ANALYSIS_END);
-  const analysis = a >= 0 && b > a ? previous.slice(a, b + ANALYSIS_END.length) : `${ANALYSIS_START}\n_(no analysis yet)_\n${ANALYSIS_END}`;
+  const analysis =
+    a >= 0 && b > a
+      ? previous.slice(a, b + ANALYSIS_END.length)
+      : `${ANALYSIS_START}\n_(no analysis yet)_\n${ANALYSIS_END}`;
   const t = targets(all, baseline);
   const profiles = all.flatMap((r) =>
-    (Object.entries(r.profiles) as [LoadName, ProfileSummary][]).map(([name, s]) => profileMarkdown(`${r.engine}: ${LOAD_TITLES[name]}`, s)),
+    (Object.entries(r.profiles) as [LoadName, ProfileSummary][]).map(([name, s]) =>
+      profileMarkdown(`${r.engine}: ${LOAD_TITLES[name]}`, s),
+    ),
   );
   const text = [
     '# Benchmark results',
@@ -583,8 +716,8 @@ function writeResults(all: EngineResults[], baseline: Partial<Record<'read' | 'c
     '',
     '```sh',
     'npm ci',
-    'npm run bench                 # SQLite: builds, then about 3 minutes',
-    'npm run bench -- --pg         # also PostgreSQL (postgres://postgres@127.0.0.1:5432, or BENCH_PG_URL): about 6 minutes',
+    'npm run bench                 # SQLite: builds, then about 2 minutes',
+    'npm run bench -- --pg         # also PostgreSQL (postgres://postgres@127.0.0.1:5432, or BENCH_PG_URL): about 4 minutes',
     'npm run bench -- --profile    # each load scenario on its own server with node --cpu-prof; adds the top frames',
     '# --duration S --warmup S --connections N --rows N (the big list) --only read,read304,create,relation\n# --no-write (do not touch this file) --no-build --cli path/to/other/dist/src/cli.js (A/B a change)',
     '```',
@@ -592,7 +725,11 @@ function writeResults(all: EngineResults[], baseline: Partial<Record<'read' | 'c
     'Measure on an otherwise idle machine: wait until `uptime` shows a load average well under 1 first.',
     '',
   ].join('\n');
-  writeFileSync(RESULTS, text);
+  // Formatted as the repository's prettier would, so `npm run format:check` stays clean after a run.
+  writeFileSync(
+    RESULTS,
+    await prettier.format(text, { ...(await prettier.resolveConfig(RESULTS)), filepath: RESULTS }),
+  );
   say(`\nwrote ${RESULTS}`);
 }
 
@@ -618,12 +755,14 @@ async function main(): Promise<void> {
   say(`\n${machine()}`);
   say(loadTable(all, baseline));
   say('');
-  for (const x of targets(all, baseline)) say(`${x.met ? 'met   ' : 'MISSED'}  ${x.engine.padEnd(6)} ${x.what}: ${x.measured} (goal ${x.goal})`);
+  for (const x of targets(all, baseline))
+    say(`${x.met ? 'met   ' : 'MISSED'}  ${x.engine.padEnd(6)} ${x.what}: ${x.measured} (goal ${x.goal})`);
   for (const r of all) {
-    for (const [name, s] of Object.entries(r.profiles) as [LoadName, ProfileSummary][]) say(`\n${profileMarkdown(`${r.engine}: ${LOAD_TITLES[name]}`, s)}`);
+    for (const [name, s] of Object.entries(r.profiles) as [LoadName, ProfileSummary][])
+      say(`\n${profileMarkdown(`${r.engine}: ${LOAD_TITLES[name]}`, s)}`);
   }
   say(`\ntotal ${fmt(seconds, 0)} s; load average now ${fmt(loadAverage(), 2)}`);
-  if (opt.write) writeResults(all, baseline, { started, loadBefore, loadAfter: loadAverage(), seconds });
+  if (opt.write) await writeResults(all, baseline, { started, loadBefore, loadAfter: loadAverage(), seconds });
 }
 
 process.on('SIGINT', () => {

@@ -40,16 +40,25 @@ export function sqliteSeeder(file: string): Seeder {
       return (db.prepare(`select count(*) as n from ${ident(table)}`).get() as { n: number }).n;
     },
     async fill(table, templateUuid, total, vary = {}) {
-      const template = db.prepare(`select * from ${ident(table)} where uuid = ?`).get(templateUuid) as Record<string, unknown> | undefined;
+      const template = db.prepare(`select * from ${ident(table)} where uuid = ?`).get(templateUuid) as
+        Record<string, unknown> | undefined;
       if (!template) throw new Error(`no template ${templateUuid} in ${table}`);
       const columns = Object.keys(template).filter((c) => c !== 'id');
       const start = await this.count(table);
       const n = total - start;
       if (n <= 0) return 0;
-      const insert = db.prepare(`insert into ${ident(table)} (${columns.map(ident).join(', ')}) values (${columns.map(() => '?').join(', ')})`);
+      const insert = db.prepare(
+        `insert into ${ident(table)} (${columns.map(ident).join(', ')}) values (${columns.map(() => '?').join(', ')})`,
+      );
       const values = columns.map((c) => template[c]);
       const at = (c: string) => columns.indexOf(c);
-      const [iUuid, iKlant, iIdent, iCreated, iUpdated] = ['uuid', 'klant_uuid', 'identificatie', 'created_at', 'updated_at'].map(at) as [number, number, number, number, number];
+      const [iUuid, iKlant, iIdent, iCreated, iUpdated] = [
+        'uuid',
+        'klant_uuid',
+        'identificatie',
+        'created_at',
+        'updated_at',
+      ].map(at) as [number, number, number, number, number];
       const created = Number(template['created_at']);
       db.transaction(() => {
         for (let i = 0; i < n; i++) {
@@ -64,7 +73,9 @@ export function sqliteSeeder(file: string): Seeder {
       return n;
     },
     async uuids(table, limit) {
-      return (db.prepare(`select uuid from ${ident(table)} order by id limit ?`).all(limit) as { uuid: string }[]).map((r) => r.uuid);
+      return (db.prepare(`select uuid from ${ident(table)} order by id limit ?`).all(limit) as { uuid: string }[]).map(
+        (r) => r.uuid,
+      );
     },
     async query<T>(sql: string) {
       return db.prepare(sql).all() as T[];
@@ -83,12 +94,17 @@ export function pgSeeder(connectionString: string): Seeder {
       return Number((await pool.query<{ n: string }>(`select count(*) as n from ${ident(table)}`)).rows[0]!.n);
     },
     async fill(table, templateUuid, total, vary = {}) {
-      const template = (await pool.query<Record<string, unknown>>(`select * from ${ident(table)} where uuid = $1`, [templateUuid])).rows[0];
+      const template = (
+        await pool.query<Record<string, unknown>>(`select * from ${ident(table)} where uuid = $1`, [templateUuid])
+      ).rows[0];
       if (!template) throw new Error(`no template ${templateUuid} in ${table}`);
       const types = new Map(
-        (await pool.query<{ column_name: string; udt_name: string }>('select column_name, udt_name from information_schema.columns where table_name = $1', [table])).rows.map(
-          (r) => [r.column_name, r.udt_name],
-        ),
+        (
+          await pool.query<{ column_name: string; udt_name: string }>(
+            'select column_name, udt_name from information_schema.columns where table_name = $1',
+            [table],
+          )
+        ).rows.map((r) => [r.column_name, r.udt_name]),
       );
       const columns = Object.keys(template).filter((c) => c !== 'id');
       const start = await this.count(table);
@@ -103,7 +119,8 @@ export function pgSeeder(connectionString: string): Seeder {
         const type = types.get(c);
         if (!type || !SAFE.test(type.replace(/\d/g, ''))) throw new Error(`unknown column type of ${table}.${c}`);
         if (c === 'uuid') return 'gen_random_uuid()';
-        if (c === 'klant_uuid' && vary.klanten) return `(${param(vary.klanten, 'uuid[]')})[1 + (g % ${vary.klanten.length})]`;
+        if (c === 'klant_uuid' && vary.klanten)
+          return `(${param(vary.klanten, 'uuid[]')})[1 + (g % ${vary.klanten.length})]`;
         if (c === 'identificatie' && vary.identificatie) return `'BENCH-' || g`;
         if (c === 'created_at' || c === 'updated_at') return `${param(template[c], type)} + g`;
         return param(template[c], type);
@@ -117,7 +134,9 @@ export function pgSeeder(connectionString: string): Seeder {
       return n;
     },
     async uuids(table, limit) {
-      return (await pool.query<{ uuid: string }>(`select uuid from ${ident(table)} order by id limit $1`, [limit])).rows.map((r) => r.uuid);
+      return (
+        await pool.query<{ uuid: string }>(`select uuid from ${ident(table)} order by id limit $1`, [limit])
+      ).rows.map((r) => r.uuid);
     },
     async query<T>(sql: string) {
       return (await pool.query(sql)).rows as T[];
@@ -129,7 +148,10 @@ export function pgSeeder(connectionString: string): Seeder {
 }
 
 /** Creates a scratch database on a PostgreSQL server; `drop()` removes it again (also with open connections). */
-export async function scratchPgDatabase(adminUrl: string, name: string): Promise<{ url: string; drop(): Promise<void> }> {
+export async function scratchPgDatabase(
+  adminUrl: string,
+  name: string,
+): Promise<{ url: string; drop(): Promise<void> }> {
   if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`bad database name ${name}`);
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
