@@ -3,7 +3,6 @@ import { LRUCache } from 'lru-cache';
 import { Authenticator } from './auth/authenticator.js';
 import { NO_GRANT, type Grant } from './auth/scopes.js';
 import * as applicaties from './db/applicaties.js';
-import * as services from './db/services.js';
 import type { Db } from './db/knex.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
@@ -19,8 +18,7 @@ import { Urls } from './domain/urls.js';
 import { notFound, type Problem } from './errors.js';
 import { autorisatiesApiGrants } from './remote/autorisaties.js';
 import { HttpRemoteChecks } from './remote/checks.js';
-import { RemoteHttp } from './remote/http.js';
-import { ServiceRegistry } from './remote/services.js';
+import { registeredServicesHttp } from './remote/http.js';
 
 export interface AppDeps {
   config: Config;
@@ -35,8 +33,7 @@ export interface AppDeps {
 export async function createApp(deps: AppDeps): Promise<express.Express> {
   const { config, db, log } = deps;
   const urls = new Urls(config.publicUrl);
-  const registry = new ServiceRegistry(() => services.list(db));
-  const http = new RemoteHttp(registry, config.outgoingTimeoutMs);
+  const http = registeredServicesHttp(db, config.outgoingTimeoutMs);
   const spec = loadSpec('klantinteracties.yaml');
   const ctx: DomainContext = {
     db,

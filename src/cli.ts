@@ -11,8 +11,7 @@ import { SCOPES } from './auth/scopes.js';
 import { startServer } from './server.js';
 import * as outbox from './db/outbox.js';
 import { Urls } from './domain/urls.js';
-import { RemoteHttp } from './remote/http.js';
-import { ServiceRegistry } from './remote/services.js';
+import { registeredServicesHttp } from './remote/http.js';
 import { createSync } from './sync/index.js';
 import { reconcile } from './sync/reconcile.js';
 
@@ -131,7 +130,7 @@ sync
   .action((o: { verzoek?: string; drc?: string }) =>
     withDb(async (db, config) => {
       const urls = new Urls(config.publicUrl);
-      const http = new RemoteHttp(new ServiceRegistry(() => services.list(db)), config.outgoingTimeoutMs);
+      const http = registeredServicesHttp(db, config.outgoingTimeoutMs);
       const report = await reconcile(db, http, {
         verzoekUrl: (uuid) => urls.of('verzoeken', uuid),
         ...(o.verzoek ? { verzoek: o.verzoek } : {}),

@@ -26,12 +26,9 @@ export function loadSpec(name: string): LoadedSpec {
     } catch {
       continue;
     }
-    const published = parse(text) as Record<string, unknown>;
-    return {
-      text,
-      json: JSON.stringify(published),
-      definition: prepareForValidation(parse(text) as Record<string, unknown>),
-    };
+    // Parse the YAML once; the validation copy comes from the (much cheaper) JSON form.
+    const json = JSON.stringify(parse(text));
+    return { text, json, definition: prepareForValidation(JSON.parse(json) as Record<string, unknown>) };
   }
   throw new Error(`spec/${name} not found`);
 }

@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache';
 import { Problem, forbidden } from '../errors.js';
 import { NO_GRANT, mergeGrants, type Grant } from '../auth/scopes.js';
 import type { Logger } from '../logger.js';
-import type { RemoteHttp } from './http.js';
+import { listItems, type RemoteHttp } from './http.js';
 
 interface AcAutorisatie {
   component?: string;
@@ -51,8 +51,7 @@ export function autorisatiesApiGrants(
         'The Autorisaties API could not be reached; try again later.',
       );
     }
-    const body = res.json as AcApplicatie[] | { results?: AcApplicatie[] };
-    const applicaties = Array.isArray(body) ? body : (body?.results ?? []);
+    const applicaties = listItems<AcApplicatie>(res.json) ?? [];
     if (applicaties.length === 0) return NO_GRANT;
     const grant = mergeGrants(
       applicaties.map((a) => ({

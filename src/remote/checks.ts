@@ -1,6 +1,6 @@
 import type { InvalidParam } from '../errors.js';
 import type { RelationLookup, RemoteChecks, RemoteKind } from '../domain/remote.js';
-import { UnregisteredUrlError, type RemoteHttp } from './http.js';
+import { UnregisteredUrlError, listItems, type RemoteHttp } from './http.js';
 
 // Properties that vng-api-common's ResourceValidator finds `required` in the pinned DRC / ZRC
 // schemas; a fetched document without them is not the resource it claims to be.
@@ -78,8 +78,7 @@ export class HttpRemoteChecks implements RemoteChecks {
       throw err;
     }
     if (!res.ok) return { ok: false, reason: res.reason, ...(res.status === undefined ? {} : { status: res.status }) };
-    const body = res.json as unknown[] | { results?: unknown[] } | undefined;
-    const items = Array.isArray(body) ? body : Array.isArray(body?.results) ? body.results : undefined;
+    const items = listItems<unknown>(res.json);
     if (!items) return { ok: false, reason: `${url} did not answer a list` };
     return { ok: true, count: items.length };
   }

@@ -1,6 +1,8 @@
 import { got, type Response } from 'got';
 import { signZgwToken } from '../auth/jwt-zgw.js';
-import type { ServiceRegistry, Service } from './services.js';
+import type { Db } from '../db/knex.js';
+import * as services from '../db/services.js';
+import { ServiceRegistry, type Service } from './services.js';
 
 /** What came back from a remote API, or why nothing did. */
 export type FetchOutcome =
@@ -98,4 +100,19 @@ export class RemoteHttp {
     });
     return { authorization: `Bearer ${token}` };
   }
+}
+
+/** Outgoing HTTP to the services registered in this database. */
+export function registeredServicesHttp(db: Db, timeoutMs: number): RemoteHttp {
+  return new RemoteHttp(new ServiceRegistry(() => services.list(db)), timeoutMs);
+}
+
+/**
+ * The items of a ZGW list answer: a plain array (KIC, DRC, ZRC lists) or a paginated
+ * `{ results: [...] }` (AC); undefined when it is neither.
+ */
+export function listItems<T>(json: unknown): T[] | undefined {
+  if (Array.isArray(json)) return json as T[];
+  const results = (json as { results?: unknown } | null | undefined)?.results;
+  return Array.isArray(results) ? (results as T[]) : undefined;
 }

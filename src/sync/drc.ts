@@ -4,7 +4,7 @@ import type { OutboxRow } from '../db/outbox.js';
 import * as links from '../db/remote-links.js';
 import * as rows from '../db/rows.js';
 import type { FetchOutcome, RemoteHttp } from '../remote/http.js';
-import { UnregisteredUrlError } from '../remote/http.js';
+import { UnregisteredUrlError, listItems } from '../remote/http.js';
 import type { Destination, Outcome } from './destination.js';
 
 export const DRC = 'drc';
@@ -147,10 +147,7 @@ export class DrcDestination implements Destination {
     const query = new URLSearchParams({ object, informatieobject }).toString();
     const res = await this.http.get(`${collection}?${query}`);
     if (!res.ok) return { outcome: failure(`GET ${collection}`, res) };
-    const body = res.json as
-      | { url?: string; object?: string; informatieobject?: string }[]
-      | { results?: { url?: string; object?: string; informatieobject?: string }[] };
-    const items = Array.isArray(body) ? body : (body?.results ?? []);
+    const items = listItems<{ url?: string; object?: string; informatieobject?: string }>(res.json) ?? [];
     const match = items.find(
       (i) => i.object === object && i.informatieobject === informatieobject && typeof i.url === 'string',
     );

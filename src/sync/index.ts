@@ -2,11 +2,9 @@ import pg from 'pg';
 import type { Config } from '../config.js';
 import type { Db } from '../db/knex.js';
 import { dialectOf } from '../db/knex.js';
-import * as services from '../db/services.js';
 import { Urls } from '../domain/urls.js';
 import type { Logger } from '../logger.js';
-import { RemoteHttp } from '../remote/http.js';
-import { ServiceRegistry } from '../remote/services.js';
+import { registeredServicesHttp } from '../remote/http.js';
 import { DrcDestination } from './drc.js';
 import { OutboxSyncPort } from './port.js';
 import { OutboxWorker } from './worker.js';
@@ -31,7 +29,7 @@ export function createSync(o: {
   leaseMs?: number;
 }): Sync {
   const urls = new Urls(o.config.publicUrl);
-  const http = new RemoteHttp(new ServiceRegistry(() => services.list(o.db)), o.config.outgoingTimeoutMs);
+  const http = registeredServicesHttp(o.db, o.config.outgoingTimeoutMs);
   const worker = new OutboxWorker({
     db: o.db,
     log: o.log,

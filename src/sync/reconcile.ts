@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/knex.js';
 import * as outbox from '../db/outbox.js';
 import * as links from '../db/remote-links.js';
-import type { RemoteHttp } from '../remote/http.js';
+import { listItems, type RemoteHttp } from '../remote/http.js';
 import { DRC } from './drc.js';
 
 export interface ReconcileReport {
@@ -70,8 +70,7 @@ export async function reconcile(
         unanswered.add(root);
         continue;
       }
-      const body = res.json as Oio[] | { results?: Oio[] };
-      remote.push(...(Array.isArray(body) ? body : (body?.results ?? [])).filter((r) => r.object === object));
+      remote.push(...(listItems<Oio>(res.json) ?? []).filter((r) => r.object === object));
     }
     const now = Date.now();
     for (const v of ours) {
