@@ -8,6 +8,7 @@ import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { createBackend } from './api/backend.js';
 import { resourceHandlers, type WriteHooks } from './api/handlers.js';
+import { KLANTEN_API_PATH, KLANTEN_API_VERSION, klantenApiHandlers } from './api/klanten-api.js';
 import { apiRouter } from './api/router.js';
 import { SpecShapes } from './api/shapes.js';
 import { KIC_API_VERSION, loadSpec } from './api/spec.js';
@@ -40,6 +41,7 @@ export async function createApp(deps: AppDeps): Promise<express.Express> {
     urls,
     remote: new HttpRemoteChecks(http),
     shapes: new SpecShapes(spec.definition),
+    defaultBronorganisatie: config.defaultBronorganisatie,
     ...(deps.sync ? { sync: deps.sync } : {}),
   };
 
@@ -74,10 +76,35 @@ export async function createApp(deps: AppDeps): Promise<express.Express> {
     lenientQueryOperations: new Set(['klant_list', 'contactmoment_list', 'verzoek_list']),
   });
 
+  // The Klanten API 1.0 over the same klant store: its own spec, URLs and handlers, the same auth.
+  const klantenSpec = loadSpec('klanten.yaml');
+  const klantenCtx: DomainContext = {
+    ...ctx,
+    urls: new Urls(config.publicUrl, KLANTEN_API_PATH),
+    shapes: new SpecShapes(klantenSpec.definition),
+  };
+  const klantenBackend = await createBackend({
+    definition: klantenSpec.definition,
+    apiRoot: KLANTEN_API_PATH,
+    auth,
+    handlers: klantenApiHandlers(klantenCtx, deps.hooks),
+    lenientQueryOperations: new Set(),
+  });
+
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use('/api/v1', apiRouter({ backend, spec, apiVersion: KIC_API_VERSION, publicUrl: config.publicUrl, log }));
+  app.use(
+    KLANTEN_API_PATH,
+    apiRouter({
+      backend: klantenBackend,
+      spec: klantenSpec,
+      apiVersion: KLANTEN_API_VERSION,
+      publicUrl: config.publicUrl,
+      log,
+    }),
+  );
   app.use((req, res) => {
     const problem: Problem = notFound(`Nothing at ${req.path}; the API lives under /api/v1.`);
     res.status(404).type('application/problem+json').send(problem.toJson(config.publicUrl));

@@ -1,4 +1,5 @@
 import { cleanEnv, num, str, bool, makeValidator, EnvError } from 'envalid';
+import { checkRsin } from './domain/rsin.js';
 
 /** Where the data lives: an SQLite file (the embedded default) or a PostgreSQL server. */
 export type DatabaseConfig = { client: 'sqlite'; filename: string } | { client: 'pg'; connectionString: string };
@@ -28,6 +29,15 @@ const baseUrl = makeValidator((value: string) => {
   return parsed.toString().replace(/\/+$/, '');
 });
 
+/** The bronorganisatie of klanten that get none from their client (legacy API, imports): a valid RSIN. */
+export const DEFAULT_BRONORGANISATIE = '517439943';
+
+const rsin = makeValidator((value: string) => {
+  const problem = checkRsin(value, 'RSIN');
+  if (problem) throw new EnvError(`not a valid RSIN: ${problem.reason}`);
+  return value;
+});
+
 /** Every setting of the component, read from the environment once and validated. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   const e = cleanEnv(
@@ -42,6 +52,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       KIC_PUBLIC_URL: baseUrl({
         default: 'http://localhost:8000',
         desc: 'Public base URL of this component, used in every resource URL',
+      }),
+      KIC_DEFAULT_BRONORGANISATIE: rsin({
+        default: DEFAULT_BRONORGANISATIE,
+        desc: 'RSIN recorded as bronorganisatie of klanten created without one (legacy Klantinteracties API, imports)',
       }),
       KIC_COMPONENT: str({ default: 'kic', desc: 'Component code whose scopes count (Autorisaties API)' }),
       KIC_AC_URL: baseUrl({
@@ -84,6 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     database: e.DATABASE_URL,
     publicUrl: e.KIC_PUBLIC_URL,
     component: e.KIC_COMPONENT,
+    defaultBronorganisatie: e.KIC_DEFAULT_BRONORGANISATIE,
     ac: e.KIC_AC_URL ? { apiRoot: e.KIC_AC_URL, cacheSeconds: e.KIC_AC_CACHE_SECONDS } : undefined,
     jwt: { expirySeconds: e.KIC_JWT_EXPIRY_SECONDS, leewaySeconds: e.KIC_JWT_LEEWAY_SECONDS },
     outgoingTimeoutMs: e.KIC_OUTGOING_TIMEOUT_MS,

@@ -1,4 +1,5 @@
 import type { Context } from 'openapi-backend';
+import type { Caller } from '../auth/jwt-zgw.js';
 import * as resource from '../domain/resource.js';
 import type { DomainContext, Json, ResourceDef, Row } from '../domain/resource.js';
 import { notFound } from '../errors.js';
@@ -18,10 +19,30 @@ function bodyOf(c: Context): Json {
   return rest;
 }
 
-function queryOf(c: Context): Record<string, string> {
+export function queryOf(c: Context): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(c.request.query ?? {})) if (typeof v === 'string') out[k] = v;
   return out;
+}
+
+const header = (c: Context, name: string): string => {
+  const v = c.request.headers[name];
+  return (Array.isArray(v) ? v[0] : v) ?? '';
+};
+
+/** The domain context of one request: who writes, from the token's claims and the audit headers. */
+export function requestContext(ctx: DomainContext, c: Context): DomainContext {
+  const caller = c.security?.['JWT-Claims'] as Caller | undefined;
+  return {
+    ...ctx,
+    actor: {
+      clientId: caller?.clientId ?? '',
+      userId: caller?.userId ?? '',
+      userRepresentation: caller?.userRepresentation ?? '',
+      toelichting: header(c, 'x-audit-toelichting'),
+      logrecordId: header(c, 'x-nlx-logrecord-id'),
+    },
+  };
 }
 
 async function* representations(rows: AsyncIterable<Row>, def: ResourceDef, ctx: DomainContext) {
@@ -41,7 +62,7 @@ export function resourceHandlers(
   const location = (row: Row) => ctx.urls.of(def.name, row.uuid);
 
   const write = async (c: Context, partial: boolean): Promise<Reply> => {
-    const row = await resource.update(ctx, def, uuidOf(c), bodyOf(c), partial);
+    const row = await resource.update(requestContext(ctx, c), def, uuidOf(c), bodyOf(c), partial);
     hooks.afterWrite?.(def.name, partial ? 'partial_update' : 'update', row.uuid);
     return reply(200, def.toApi(row, ctx.urls));
   };
@@ -52,17 +73,10 @@ export function resourceHandlers(
       items: representations(resource.list(ctx, def, queryOf(c)), def, ctx),
     }),
 
-    [`${s}_read`]: async (c) => {
-      const row = await resource.get(ctx, def, uuidOf(c));
-      const { json, etag } = withEtag(def.toApi(row, ctx.urls));
-      if (ifNoneMatchHits(c.request.headers['if-none-match'] as string | undefined, etag)) {
-        return { status: 304, headers: { ETag: etag } };
-      }
-      return { status: 200, body: json, headers: { ETag: etag } };
-    },
+    [`${s}_read`]: async (c) => conditionalReply(c, def.toApi(await resource.get(ctx, def, uuidOf(c)), ctx.urls)),
 
     [`${s}_create`]: async (c) => {
-      const row = await resource.create(ctx, def, bodyOf(c));
+      const row = await resource.create(requestContext(ctx, c), def, bodyOf(c));
       hooks.afterWrite?.(def.name, 'create', row.uuid);
       return reply(201, def.toApi(row, ctx.urls), { Location: location(row) });
     },
@@ -72,11 +86,20 @@ export function resourceHandlers(
 
     [`${s}_delete`]: async (c) => {
       const uuid = uuidOf(c);
-      await resource.remove(ctx, def, uuid);
+      await resource.remove(requestContext(ctx, c), def, uuid);
       hooks.afterWrite?.(def.name, 'destroy', uuid);
       return { status: 204 };
     },
   };
+}
+
+/** A detail read with its ETag: 304 when If-None-Match names it (HEAD gets the same headers). */
+export function conditionalReply(c: Context, representation: unknown): Reply {
+  const { json, etag } = withEtag(representation);
+  if (ifNoneMatchHits(c.request.headers['if-none-match'] as string | undefined, etag)) {
+    return { status: 304, headers: { ETag: etag } };
+  }
+  return { status: 200, body: json, headers: { ETag: etag } };
 }
 
 export const notFoundHandler = (): Promise<Reply> => Promise.reject(notFound());

@@ -54,3 +54,23 @@ export async function* streamRows(db: Db, table: string, filters: Filters = {}, 
     after = rows[rows.length - 1]!.id;
   }
 }
+
+function filtered(db: Db, table: string, filters: Filters) {
+  const query = db(table);
+  for (const [column, value] of Object.entries(filters)) {
+    if (Array.isArray(value)) query.whereIn(column, value);
+    else query.where(column, value);
+  }
+  return query;
+}
+
+/** How many rows match the filters (for a paginated list's `count`). */
+export async function countRows(db: Db, table: string, filters: Filters = {}): Promise<number> {
+  const row = (await filtered(db, table, filters).count({ n: '*' }).first()) as { n: number | string } | undefined;
+  return Number(row?.n ?? 0);
+}
+
+/** One page of the matching rows in id order. */
+export async function pageRows(db: Db, table: string, filters: Filters, offset: number, limit: number): Promise<Row[]> {
+  return (await filtered(db, table, filters).orderBy('id').offset(offset).limit(limit)) as Row[];
+}

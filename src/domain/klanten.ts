@@ -1,4 +1,6 @@
-import type { Json, ResourceDef, Row } from './resource.js';
+import { klantAuditRecorder } from './audit.js';
+import { defaultBronorganisatie, identificationColumns, nextKlantnummer } from './klant-store.js';
+import type { DomainContext, Json, ResourceDef, Row } from './resource.js';
 import { checkRsin } from './rsin.js';
 import { Problems, parseJson, text } from './validation.js';
 
@@ -21,6 +23,38 @@ function withoutNullAddresses(value: unknown): unknown {
 }
 
 const hasContent = (v: unknown): v is Json => !!v && typeof v === 'object' && Object.keys(v).length > 0;
+
+/**
+ * Checks the polymorphic identification of `input` against its subject type's schema (both APIs
+ * share the schemas) and returns it completed, or null when none is given. Throws the 400 when
+ * anything collected so far is wrong.
+ */
+export function subjectIdentification(
+  input: Json,
+  subjectType: string | null,
+  ctx: DomainContext,
+  problems: Problems,
+): Json | null {
+  const schema = subjectType ? IDENTIFICATION_SCHEMA[subjectType] : undefined;
+  const given = withoutNullAddresses(input['subjectIdentificatie']);
+  if (!schema || given === undefined || given === null) return null;
+  for (const p of ctx.shapes.check(schema, given, 'subjectIdentificatie')) {
+    problems.add(
+      p.name === 'subjectIdentificatie.inpANummer' && p.code === 'invalid'
+        ? { ...p, code: 'a-nummer-incorrect-format', reason: 'inpA_nummer must consist of 10 digits' }
+        : p,
+    );
+  }
+  // BSN and RSIN of the identification pass the same 11-proof as a bronorganisatie.
+  for (const field of ['inpBsn', 'innNnpId']) {
+    const value = (given as Json)[field];
+    if (typeof value === 'string' && value !== '') problems.add(checkRsin(value, `subjectIdentificatie.${field}`));
+  }
+  problems.throwIfAny();
+  return hasContent(given) ? ctx.shapes.complete(schema, given as Json) : null;
+}
+
+const recordLegacyWrite = klantAuditRecorder((row, ctx) => klanten.toApi(row, ctx.urls));
 
 /** Someone the municipality is in contact with: a person, an organisation or a branch of one. */
 export const klanten: ResourceDef = {
@@ -48,7 +82,7 @@ export const klanten: ResourceDef = {
     };
   },
 
-  async toColumns(input, ctx) {
+  async toColumns(input, ctx, existing) {
     const problems = new Problems();
     // The reference answers a klant without subjectType with a 500; it is the client's 400 here.
     if (!('subjectType' in input)) {
@@ -56,25 +90,7 @@ export const klanten: ResourceDef = {
       problems.throwIfAny();
     }
     const subjectType = (input['subjectType'] as string | null) ?? null;
-    const schema = subjectType ? IDENTIFICATION_SCHEMA[subjectType] : undefined;
-    let identification: Json | null = null;
-    const given = withoutNullAddresses(input['subjectIdentificatie']);
-    if (schema && given !== undefined && given !== null) {
-      for (const p of ctx.shapes.check(schema, given, 'subjectIdentificatie')) {
-        problems.add(
-          p.name === 'subjectIdentificatie.inpANummer' && p.code === 'invalid'
-            ? { ...p, code: 'a-nummer-incorrect-format', reason: 'inpA_nummer must consist of 10 digits' }
-            : p,
-        );
-      }
-      // BSN and RSIN of the identification pass the same 11-proof as a bronorganisatie.
-      for (const field of ['inpBsn', 'innNnpId']) {
-        const value = (given as Json)[field];
-        if (typeof value === 'string' && value !== '') problems.add(checkRsin(value, `subjectIdentificatie.${field}`));
-      }
-      problems.throwIfAny();
-      identification = hasContent(given) ? ctx.shapes.complete(schema, given as Json) : null;
-    }
+    const identification = subjectIdentification(input, subjectType, ctx, problems);
     if (!input['subject'] && !identification) {
       problems.add({
         name: 'nonFieldErrors',
@@ -83,7 +99,15 @@ export const klanten: ResourceDef = {
       });
     }
     problems.throwIfAny();
+    // This API knows no bronorganisatie or klantnummer: a new klant gets the configured one and the
+    // next free number; an update leaves them (and every other Klanten API field) as they are.
+    let numbering = {};
+    if (!existing) {
+      const bronorganisatie = defaultBronorganisatie(ctx);
+      numbering = { bronorganisatie, klantnummer: await nextKlantnummer(ctx.db, bronorganisatie) };
+    }
     return {
+      ...numbering,
       voornaam: text(input['voornaam']),
       achternaam: text(input['achternaam']),
       adres: text(input['adres']),
@@ -93,8 +117,15 @@ export const klanten: ResourceDef = {
       subject: text(input['subject']),
       subject_type: subjectType,
       subject_identificatie: identification ? JSON.stringify(identification) : null,
+      ...identificationColumns(subjectType, identification),
     };
   },
+
+  // A generated klantnummer taken meanwhile by a concurrent create: retry with the next one.
+  insertAttempts: 50,
+
+  // The audit trail records writes through this API too, in this API's representation.
+  recordWrite: (ctx, change) => recordLegacyWrite(ctx, change),
 
   async afterRemove(_row, ctx) {
     ctx.sync?.nudge(); // the cascade may have removed verzoekinformatieobjecten: mirror that now

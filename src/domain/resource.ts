@@ -4,6 +4,7 @@ import { isUniqueViolation } from '../db/knex.js';
 import * as rows from '../db/rows.js';
 import type { Filters, Row } from '../db/rows.js';
 import { invalid, invalidParam, notFound, type InvalidParam } from '../errors.js';
+import type { Actor, WriteChange } from './audit.js';
 import type { RemoteChecks } from './remote.js';
 import type { Shapes } from './shapes.js';
 import type { SyncPort } from './sync.js';
@@ -20,6 +21,10 @@ export interface DomainContext {
   shapes: Shapes;
   /** The outbox worker, when this process has one to wake and wait for. */
   sync?: SyncPort;
+  /** Who is writing (per request); recorded in audit trails. */
+  actor?: Actor;
+  /** The bronorganisatie of klanten whose client gives none (KIC_DEFAULT_BRONORGANISATIE). */
+  defaultBronorganisatie?: string;
 }
 
 /** Outcome of turning list query parameters into column filters. */
@@ -58,6 +63,8 @@ export interface ResourceDef {
    * generates a unique value needs about one attempt per concurrent create of the same kind.
    */
   insertAttempts?: number;
+  /** Records a write (the audit trail); runs in the write's transaction, so both or neither are stored. */
+  recordWrite?(ctx: DomainContext, change: WriteChange): Promise<void>;
 }
 
 const DEFAULT_UNIQUE: InvalidParam = {
@@ -79,6 +86,29 @@ export function list(ctx: DomainContext, def: ResourceDef, query: Record<string,
   return rows.streamRows(ctx.db, def.name, f.filters);
 }
 
+/** One page of the rows matching the list filters, and how many match in all. */
+export async function listPage(
+  ctx: DomainContext,
+  def: ResourceDef,
+  query: Record<string, string>,
+  offset: number,
+  limit: number,
+): Promise<{ count: number; rows: Row[] }> {
+  const f = def.listFilters ? def.listFilters(query, ctx) : { filters: {} };
+  if ('empty' in f) return { count: 0, rows: [] };
+  const [count, page] = await Promise.all([
+    rows.countRows(ctx.db, def.name, f.filters),
+    rows.pageRows(ctx.db, def.name, f.filters, offset, limit),
+  ]);
+  return { count, rows: page };
+}
+
+/** Runs a write and its record in one transaction when the resource records writes. */
+function recorded<T>(ctx: DomainContext, def: ResourceDef, write: (c: DomainContext) => Promise<T>): Promise<T> {
+  if (!def.recordWrite) return write(ctx);
+  return ctx.db.transaction((trx) => write({ ...ctx, db: trx }));
+}
+
 /**
  * Validates and inserts. A unique constraint that fires is retried when the resource says so
  * (insertAttempts): a generated value (a verzoek's identificatie) then gets the next number, while a real
@@ -89,10 +119,14 @@ export async function create(ctx: DomainContext, def: ResourceDef, input: Json):
     const columns = await def.toColumns(input, ctx);
     let row: Row;
     try {
-      row = await rows.insert(ctx.db, def.name, {
-        uuid: randomUUID(),
-        ...columns,
-        ...timestamps(def, Date.now(), true),
+      row = await recorded(ctx, def, async (c) => {
+        const inserted = await rows.insert(c.db, def.name, {
+          uuid: randomUUID(),
+          ...columns,
+          ...timestamps(def, Date.now(), true),
+        });
+        await def.recordWrite?.(c, { action: 'create', after: inserted });
+        return inserted;
       });
     } catch (err) {
       if (!(isUniqueViolation(err) && attempt < (def.insertAttempts ?? 1))) throw translateWriteError(def, err);
@@ -135,9 +169,14 @@ export async function update(
   const merged = partial ? { ...withoutUrl(current), ...input } : input;
   const columns = await def.toColumns(merged, ctx, existing);
   try {
-    const row = await rows.updateByUuid(ctx.db, def.name, uuid, { ...columns, ...timestamps(def, Date.now(), false) });
-    if (!row) throw notFound();
-    return row;
+    return await recorded(ctx, def, async (c) => {
+      // The row as this transaction sees it just before the write, for the record.
+      const before = def.recordWrite ? ((await rows.findByUuid(c.db, def.name, uuid)) ?? existing) : existing;
+      const row = await rows.updateByUuid(c.db, def.name, uuid, { ...columns, ...timestamps(def, Date.now(), false) });
+      if (!row) throw notFound();
+      await def.recordWrite?.(c, { action: partial ? 'partial_update' : 'update', before, after: row });
+      return row;
+    });
   } catch (err) {
     throw translateWriteError(def, err);
   }
@@ -146,7 +185,10 @@ export async function update(
 export async function remove(ctx: DomainContext, def: ResourceDef, uuid: string): Promise<void> {
   const existing = await get(ctx, def, uuid);
   await def.beforeRemove?.(existing, ctx);
-  if (!(await rows.deleteByUuid(ctx.db, def.name, uuid))) throw notFound();
+  await recorded(ctx, def, async (c) => {
+    if (!(await rows.deleteByUuid(c.db, def.name, uuid))) throw notFound();
+    await def.recordWrite?.(c, { action: 'destroy', before: existing });
+  });
   await def.afterRemove?.(existing, ctx);
 }
 

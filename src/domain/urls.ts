@@ -26,8 +26,12 @@ export class Urls {
   private readonly origin: string;
   private readonly apiPath: string;
 
-  constructor(readonly publicUrl: string) {
-    this.apiRoot = `${publicUrl}/api/v1`;
+  /** `apiPath`: where the API is mounted (the Klanten API lives under /klanten/api/v1). */
+  constructor(
+    readonly publicUrl: string,
+    apiPath = '/api/v1',
+  ) {
+    this.apiRoot = `${publicUrl}${apiPath}`;
     const u = new URL(this.apiRoot);
     this.origin = u.origin;
     this.apiPath = u.pathname;

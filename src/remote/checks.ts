@@ -27,6 +27,28 @@ const HEADERS: Record<RemoteKind, Record<string, string>> = {
 export class HttpRemoteChecks implements RemoteChecks {
   constructor(private readonly http: RemoteHttp) {}
 
+  async checkUrl(url: string, name: string): Promise<InvalidParam | undefined> {
+    let res;
+    try {
+      res = await this.http.get(url);
+    } catch (err) {
+      if (err instanceof UnregisteredUrlError) {
+        return {
+          name,
+          code: 'bad-url',
+          reason: `De URL ${url} hoort niet bij een geregistreerde service en wordt niet opgehaald.`,
+        };
+      }
+      throw err;
+    }
+    if (res.ok && res.status === 200) return undefined;
+    return {
+      name,
+      code: 'bad-url',
+      reason: `De URL ${url} kon niet opgehaald worden: ${res.ok ? `HTTP ${res.status}` : res.reason}.`,
+    };
+  }
+
   async checkResource(url: string, name: string, kind: RemoteKind): Promise<InvalidParam | undefined> {
     let res;
     try {

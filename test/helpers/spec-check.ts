@@ -2,14 +2,21 @@ import addFormats from 'ajv-formats';
 import { OpenAPIBackend } from 'openapi-backend';
 import { loadSpec } from '../../src/api/spec.js';
 
-let backend: Promise<OpenAPIBackend> | undefined;
+/** The APIs we serve: their root and spec, longest root first. */
+const APIS = [
+  { root: '/klanten/api/v1', spec: 'klanten.yaml' },
+  { root: '/api/v1', spec: 'klantinteracties.yaml' },
+];
 
-/** A separate openapi-backend over our spec, used only to check responses the way a client would. */
-function checker(): Promise<OpenAPIBackend> {
+const backends = new Map<string, Promise<OpenAPIBackend>>();
+
+/** A separate openapi-backend over one of our specs, used only to check responses the way a client would. */
+function checker(root: string, spec: string): Promise<OpenAPIBackend> {
+  let backend = backends.get(root);
   backend ??= (async () => {
     const api = new OpenAPIBackend({
-      definition: loadSpec('klantinteracties.yaml').definition as never,
-      apiRoot: '/api/v1',
+      definition: loadSpec(spec).definition as never,
+      apiRoot: root,
       quick: true,
       ajvOpts: { strict: false, allErrors: true },
       customizeAjv: (ajv) => {
@@ -20,6 +27,7 @@ function checker(): Promise<OpenAPIBackend> {
     await api.init();
     return api;
   })();
+  backends.set(root, backend);
   return backend;
 }
 
@@ -34,9 +42,10 @@ export async function assertMatchesSpec(
   headers: Headers,
   body: unknown,
 ): Promise<void> {
-  const api = await checker();
   const pathname = new URL(path, 'http://x').pathname;
-  if (!pathname.startsWith('/api/v1/') || pathname.startsWith('/api/v1/schema/') || pathname.endsWith('/')) return;
+  const served = APIS.find((a) => pathname.startsWith(`${a.root}/`));
+  if (!served || pathname.startsWith(`${served.root}/schema/`) || pathname.endsWith('/')) return;
+  const api = await checker(served.root, served.spec);
   let op;
   try {
     op = api.router.matchOperation(
