@@ -54,7 +54,7 @@ export async function up(knex: Knex): Promise<void> {
   const pg = ['pg', 'postgres', 'postgresql'].includes((knex.client as { config: { client: string } }).config.client);
   await knex.schema.alterTable('klanten', (t) => {
     t.string('bronorganisatie', 9).notNullable().defaultTo('');
-    t.string('klantnummer', 8).notNullable().defaultTo('');
+    t.string('klantnummer', 8); // null only until the numbering trigger below fills it
     t.string('bedrijfsnaam', 200).notNullable().defaultTo('');
     t.string('website_url', 1000).notNullable().defaultTo(''); // '' = none known (see toApi)
     t.string('voorvoegsel_achternaam', 10).notNullable().defaultTo('');
@@ -92,6 +92,8 @@ export async function up(knex: Knex): Promise<void> {
     );
   }
 
+  await createNumberingTrigger(knex, pg, defaultBronorganisatie());
+
   await knex.schema.alterTable('klanten', (t) => {
     // kla-001: the pair is unique; the index also serves the bronorganisatie and klantnummer filters.
     t.unique(['bronorganisatie', 'klantnummer'], { indexName: 'klanten_bronorganisatie_klantnummer_unique' });
@@ -123,7 +125,53 @@ export async function up(knex: Knex): Promise<void> {
   });
 }
 
+/**
+ * Every klant gets a klantnummer unique within its bronorganisatie, whoever inserts it (the legacy
+ * API, the admin, an import, plain SQL): a row inserted without one gets one above the highest
+ * 8-digit klantnummer of its bronorganisatie (and a row without bronorganisatie the default). The
+ * descending scan of the (bronorganisatie, klantnummer) index makes that one short lookup. Two
+ * concurrent inserts on PostgreSQL can pick the same number: the unique constraint refuses the
+ * second, and the application retries it (insertAttempts), which then sees the first.
+ */
+async function createNumberingTrigger(knex: Knex, pg: boolean, bronorganisatie: string): Promise<void> {
+  if (pg) {
+    await knex.raw(`
+      CREATE FUNCTION klanten_numbering() RETURNS trigger AS $$
+      DECLARE last text;
+      BEGIN
+        IF NEW.bronorganisatie = '' THEN NEW.bronorganisatie := '${bronorganisatie}'; END IF;
+        IF NEW.klantnummer IS NULL OR NEW.klantnummer = '' THEN
+          SELECT klantnummer INTO last FROM klanten
+            WHERE bronorganisatie = NEW.bronorganisatie AND klantnummer ~ '^[0-9]{8}$'
+            ORDER BY klantnummer DESC LIMIT 1;
+          NEW.klantnummer := lpad((coalesce(last, '0')::bigint + 1)::text, 8, '0');
+        END IF;
+        RETURN NEW;
+      END $$ LANGUAGE plpgsql`);
+    await knex.raw(
+      `CREATE TRIGGER klanten_numbering BEFORE INSERT ON klanten FOR EACH ROW EXECUTE FUNCTION klanten_numbering()`,
+    );
+    return;
+  }
+  // SQLite has one writer at a time, so an AFTER trigger filling the row in place cannot race.
+  const eightDigits = `'${'[0-9]'.repeat(8)}'`;
+  await knex.raw(`
+    CREATE TRIGGER klanten_numbering AFTER INSERT ON klanten
+    WHEN NEW.klantnummer IS NULL OR NEW.klantnummer = '' OR NEW.bronorganisatie = ''
+    BEGIN
+      UPDATE klanten SET bronorganisatie = '${bronorganisatie}' WHERE id = NEW.id AND bronorganisatie = '';
+      UPDATE klanten SET klantnummer = substr('00000000' || (1 + coalesce((
+          SELECT CAST(k.klantnummer AS INTEGER) FROM klanten k
+          WHERE k.bronorganisatie = klanten.bronorganisatie AND k.klantnummer GLOB ${eightDigits}
+          ORDER BY k.klantnummer DESC LIMIT 1), 0)), -8, 8)
+        WHERE id = NEW.id AND (klantnummer IS NULL OR klantnummer = '');
+    END`);
+}
+
 export async function down(knex: Knex): Promise<void> {
+  const pg = ['pg', 'postgres', 'postgresql'].includes((knex.client as { config: { client: string } }).config.client);
+  await knex.raw('DROP TRIGGER IF EXISTS klanten_numbering' + (pg ? ' ON klanten' : ''));
+  if (pg) await knex.raw('DROP FUNCTION IF EXISTS klanten_numbering()');
   await knex.schema.dropTableIfExists('audittrails');
   await knex.schema.alterTable('klanten', (t) => {
     t.dropUnique(['bronorganisatie', 'klantnummer'], 'klanten_bronorganisatie_klantnummer_unique');

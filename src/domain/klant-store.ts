@@ -1,12 +1,10 @@
-import type { Db } from '../db/knex.js';
-import * as klantenTable from '../db/klanten.js';
 import type { Json } from './resource.js';
 import { DEFAULT_BRONORGANISATIE } from '../config.js';
 import type { DomainContext } from './resource.js';
 
 // What both views of the one klant store (the legacy Klantinteracties API and the Klanten API)
 // write the same way: the identification values behind the Klanten API's subject filters, and the
-// klantnummer a klant gets when its client gives none.
+// bronorganisatie a klant gets when its client gives none (its klantnummer comes from the database).
 
 /** Identification property → column, per subject type (only that type's identification fills them). */
 const IDENTIFICATION_COLUMNS: Record<string, Record<string, string>> = {
@@ -36,13 +34,3 @@ export function identificationColumns(subjectType: string | null, identification
 
 export const defaultBronorganisatie = (ctx: DomainContext): string =>
   ctx.defaultBronorganisatie ?? DEFAULT_BRONORGANISATIE;
-
-/**
- * The next klantnummer of a bronorganisatie: one above the highest all-digit one, eight digits.
- * Two concurrent creates can pick the same number; the unique constraint catches that and the
- * create is retried (insertAttempts), picking the next one.
- */
-export async function nextKlantnummer(db: Db, bronorganisatie: string): Promise<string> {
-  const n = (await klantenTable.highestNumericKlantnummer(db, bronorganisatie)) + 1;
-  return String(n).padStart(klantenTable.KLANTNUMMER_DIGITS, '0');
-}

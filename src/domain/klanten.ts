@@ -1,5 +1,5 @@
 import { klantAuditRecorder } from './audit.js';
-import { defaultBronorganisatie, identificationColumns, nextKlantnummer } from './klant-store.js';
+import { defaultBronorganisatie, identificationColumns } from './klant-store.js';
 import type { DomainContext, Json, ResourceDef, Row } from './resource.js';
 import { checkRsin } from './rsin.js';
 import { Problems, parseJson, text } from './validation.js';
@@ -100,14 +100,10 @@ export const klanten: ResourceDef = {
     }
     problems.throwIfAny();
     // This API knows no bronorganisatie or klantnummer: a new klant gets the configured one and the
-    // next free number; an update leaves them (and every other Klanten API field) as they are.
-    let numbering = {};
-    if (!existing) {
-      const bronorganisatie = defaultBronorganisatie(ctx);
-      numbering = { bronorganisatie, klantnummer: await nextKlantnummer(ctx.db, bronorganisatie) };
-    }
+    // database gives it the next free number (see the klanten_api migration); an update leaves them
+    // (and every other Klanten API field) as they are.
     return {
-      ...numbering,
+      ...(existing ? {} : { bronorganisatie: defaultBronorganisatie(ctx) }),
       voornaam: text(input['voornaam']),
       achternaam: text(input['achternaam']),
       adres: text(input['adres']),

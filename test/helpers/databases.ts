@@ -107,6 +107,7 @@ const RESOURCE_TABLES = [
   'verzoeken',
   'contactmomenten',
   'klanten',
+  'audittrails',
   'outbox', // last: deleting relations above queues events
   'remote_links',
 ];
