@@ -97,7 +97,7 @@ export function auditToApi(row: AuditRow, urls: Urls): Json {
   };
 }
 
-/** The trail of a klant (also of a deleted one); none at all is a 404, as in the reference. */
+/** The trail of a klant, oldest first (also of a deleted one: it outlives the klant). */
 export async function trailOf(ctx: DomainContext, klantUuid: string): Promise<AuditRow[]> {
   return audittrails.listForKlant(ctx.db, klantUuid);
 }
