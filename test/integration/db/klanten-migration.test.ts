@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import { migrationConfig } from '../../../src/db/migrate.js';
+import { DIALECTS, freshDatabase, type TestDatabase } from '../../helpers/databases.js';
+
+// The klanten_api migration on a database that already holds legacy klanten: they get the default
+// bronorganisatie, unique klantnummers and the identification filter columns; down undoes it all.
+for (const dialect of DIALECTS) {
+  describe(`klanten_api migration [${dialect}]`, () => {
+    let database: TestDatabase;
+    beforeEach(async () => {
+      database = await freshDatabase(dialect);
+      // The template is fully migrated: step back to just before the Klanten API.
+      const [, undone] = (await database.db.migrate.down(migrationConfig)) as [number, string[]];
+      expect(undone.map((f) => f.replace(/\.(ts|js)$/, ''))).to.deep.equal(['20261126120000_klanten_api']);
+    });
+    afterEach(async () => {
+      await database.drop();
+    });
+
+    it('fills existing klanten with the default bronorganisatie, a unique klantnummer and the filter columns', async () => {
+      const db = database.db;
+      const legacy = (i: number, type: string | null, identification: object | null) => ({
+        uuid: randomUUID(),
+        voornaam: `klant ${i}`,
+        subject: type ? '' : 'https://x.example/1',
+        subject_type: type,
+        subject_identificatie: identification ? JSON.stringify(identification) : null,
+        created_at: 0,
+        updated_at: 0,
+      });
+      await db('klanten').insert([
+        legacy(1, 'natuurlijk_persoon', { inpBsn: '111222333', anpIdentificatie: 'ANP-1', inpANummer: '1234567890' }),
+        legacy(2, 'niet_natuurlijk_persoon', { innNnpId: '123456782', annIdentificatie: 'ANN-2' }),
+        legacy(3, 'vestiging', { vestigingsNummer: '000012345678' }),
+        legacy(4, null, null),
+      ]);
+      await db.migrate.latest(migrationConfig);
+
+      const rows = await db('klanten')
+        .orderBy('id')
+        .select(
+          'bronorganisatie',
+          'klantnummer',
+          'subject_inp_bsn',
+          'subject_anp_identificatie',
+          'subject_inp_a_nummer',
+          'subject_inn_nnp_id',
+          'subject_ann_identificatie',
+          'subject_vestigings_nummer',
+          'website_url',
+          'adres_huisnummer',
+        );
+      const base = {
+        bronorganisatie: '517439943',
+        subject_inp_bsn: '',
+        subject_anp_identificatie: '',
+        subject_inp_a_nummer: '',
+        subject_inn_nnp_id: '',
+        subject_ann_identificatie: '',
+        subject_vestigings_nummer: '',
+        website_url: '',
+        adres_huisnummer: null,
+      };
+      const ids = (await db('klanten').orderBy('id').pluck('id')) as number[];
+      const number = (i: number) => String(ids[i]).padStart(8, '0');
+      expect(rows).to.deep.equal([
+        {
+          ...base,
+          klantnummer: number(0),
+          subject_inp_bsn: '111222333',
+          subject_anp_identificatie: 'ANP-1',
+          subject_inp_a_nummer: '1234567890',
+        },
+        { ...base, klantnummer: number(1), subject_inn_nnp_id: '123456782', subject_ann_identificatie: 'ANN-2' },
+        { ...base, klantnummer: number(2), subject_vestigings_nummer: '000012345678' },
+        { ...base, klantnummer: number(3) },
+      ]);
+      // A klant added afterwards continues above the highest number.
+      await db('klanten').insert(legacy(5, null, null));
+      const last = await db('klanten').orderBy('id', 'desc').first('klantnummer');
+      expect(last.klantnummer).to.equal(String(Number(number(3)) + 1).padStart(8, '0'));
+    });
+
+    it('can be rolled back and applied again', async () => {
+      await database.db.migrate.latest(migrationConfig);
+      await database.db.migrate.down(migrationConfig);
+      expect(await database.db.schema.hasTable('audittrails')).to.equal(false);
+      expect(await database.db.schema.hasColumn('klanten', 'klantnummer')).to.equal(false);
+      await database.db.migrate.latest(migrationConfig);
+      expect(await database.db.schema.hasTable('audittrails')).to.equal(true);
+    });
+  });
+}

@@ -1,0 +1,15 @@
+import { expect } from 'chai';
+import { loadConfig } from '../../src/config.js';
+
+describe('KIC_DEFAULT_BRONORGANISATIE', () => {
+  it('defaults to a valid RSIN and takes another valid one', () => {
+    expect(loadConfig({}).defaultBronorganisatie).to.equal('517439943');
+    expect(loadConfig({ KIC_DEFAULT_BRONORGANISATIE: '123456782' }).defaultBronorganisatie).to.equal('123456782');
+  });
+
+  it('refuses a value that is not an RSIN at start-up', () => {
+    for (const value of ['123456789', '12345', 'abcdefghi']) {
+      expect(() => loadConfig({ KIC_DEFAULT_BRONORGANISATIE: value }), value).to.throw(/KIC_DEFAULT_BRONORGANISATIE/);
+    }
+  });
+});
