@@ -7,6 +7,7 @@ import type { Knex } from 'knex';
 
 /** Filter columns: each gets a (column, id) index, so a filtered page is an ordered index range scan. */
 const FILTERED = [
+  'bronorganisatie',
   'bedrijfsnaam',
   'functie',
   'achternaam',
@@ -95,7 +96,7 @@ export async function up(knex: Knex): Promise<void> {
   await createNumberingTrigger(knex, pg, defaultBronorganisatie());
 
   await knex.schema.alterTable('klanten', (t) => {
-    // kla-001: the pair is unique; the index also serves the bronorganisatie and klantnummer filters.
+    // kla-001: the pair is unique (the index also finds the highest number of a bronorganisatie).
     t.unique(['bronorganisatie', 'klantnummer'], { indexName: 'klanten_bronorganisatie_klantnummer_unique' });
     t.index(['klantnummer', 'id'], 'klanten_klantnummer_idx');
     for (const column of FILTERED) t.index([column, 'id'], `klanten_${column}_idx`);
