@@ -27,50 +27,49 @@ const HEADERS: Record<RemoteKind, Record<string, string>> = {
 export class HttpRemoteChecks implements RemoteChecks {
   constructor(private readonly http: RemoteHttp) {}
 
-  async checkUrl(url: string, name: string): Promise<InvalidParam | undefined> {
+  /**
+   * GETs `url` from its registered service and requires HTTP 200 after redirects (vng-api-common's
+   * URLValidator): the fetched answer, or the `bad-url` problem for field `name`.
+   */
+  private async fetch200(
+    url: string,
+    name: string,
+    headers: Record<string, string> = {},
+  ): Promise<{ json: unknown } | { problem: InvalidParam }> {
     let res;
     try {
-      res = await this.http.get(url);
+      res = await this.http.get(url, headers);
     } catch (err) {
       if (err instanceof UnregisteredUrlError) {
         return {
-          name,
-          code: 'bad-url',
-          reason: `De URL ${url} hoort niet bij een geregistreerde service en wordt niet opgehaald.`,
+          problem: {
+            name,
+            code: 'bad-url',
+            reason: `De URL ${url} hoort niet bij een geregistreerde service en wordt niet opgehaald.`,
+          },
         };
       }
       throw err;
     }
-    if (res.ok && res.status === 200) return undefined;
+    if (res.ok && res.status === 200) return { json: res.json };
     return {
-      name,
-      code: 'bad-url',
-      reason: `De URL ${url} kon niet opgehaald worden: ${res.ok ? `HTTP ${res.status}` : res.reason}.`,
-    };
-  }
-
-  async checkResource(url: string, name: string, kind: RemoteKind): Promise<InvalidParam | undefined> {
-    let res;
-    try {
-      res = await this.http.get(url, HEADERS[kind]);
-    } catch (err) {
-      if (err instanceof UnregisteredUrlError) {
-        return {
-          name,
-          code: 'bad-url',
-          reason: `De URL ${url} hoort niet bij een geregistreerde service en wordt niet opgehaald.`,
-        };
-      }
-      throw err;
-    }
-    if (!res.ok || res.status !== 200) {
-      return {
+      problem: {
         name,
         code: 'bad-url',
         reason: `De URL ${url} kon niet opgehaald worden: ${res.ok ? `HTTP ${res.status}` : res.reason}.`,
-      };
-    }
-    const doc = res.json;
+      },
+    };
+  }
+
+  async checkUrl(url: string, name: string): Promise<InvalidParam | undefined> {
+    const fetched = await this.fetch200(url, name);
+    return 'problem' in fetched ? fetched.problem : undefined;
+  }
+
+  async checkResource(url: string, name: string, kind: RemoteKind): Promise<InvalidParam | undefined> {
+    const fetched = await this.fetch200(url, name, HEADERS[kind]);
+    if ('problem' in fetched) return fetched.problem;
+    const doc = fetched.json;
     if (!doc || typeof doc !== 'object' || Array.isArray(doc)) {
       return { name, code: 'invalid-resource', reason: `De URL ${url} geeft geen JSON-object terug.` };
     }
