@@ -106,7 +106,7 @@ export async function createApp(deps: AppDeps): Promise<express.Express> {
     }),
   );
   app.use((req, res) => {
-    const problem: Problem = notFound(`Nothing at ${req.path}; the API lives under /api/v1.`);
+    const problem: Problem = notFound(`Nothing at ${req.path}; the APIs live under /api/v1 and ${KLANTEN_API_PATH}.`);
     res.status(404).type('application/problem+json').send(problem.toJson(config.publicUrl));
   });
   return app;
