@@ -88,7 +88,8 @@ export async function createApp(deps: AppDeps): Promise<express.Express> {
     apiRoot: KLANTEN_API_PATH,
     auth,
     handlers: klantenApiHandlers(klantenCtx, deps.hooks),
-    lenientQueryOperations: new Set(),
+    // As the reference's KlantViewSet (no CheckQueryParamsMixin): unknown parameters are ignored.
+    lenientQueryOperations: new Set(['klant_list']),
   });
 
   const app = express();

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import * as applicaties from '../db/applicaties.js';
 import * as audittrails from '../db/audittrails.js';
 import type { AuditRow } from '../db/audittrails.js';
 import { nowStoredDateTime, toApiDateTime } from './datetime.js';
@@ -48,12 +49,16 @@ export function klantAuditRecorder(represent: (row: Row, ctx: DomainContext) => 
   return async (ctx: DomainContext, change: WriteChange): Promise<void> => {
     const row = (change.after ?? change.before)!;
     const actor = ctx.actor;
+    // As vng-api-common: the applicatie's label (our applicaties table holds every client with its label).
+    const applicatieWeergave =
+      actor?.applicatieWeergave ??
+      (actor?.clientId ? ((await applicaties.findByClientId(ctx.db, actor.clientId))?.label ?? '') : '');
     await audittrails.insert(ctx.db, {
       uuid: randomUUID(),
       klant_uuid: row.uuid,
       bron: 'kc',
       applicatie_id: actor?.clientId ?? '',
-      applicatie_weergave: actor?.applicatieWeergave ?? '',
+      applicatie_weergave: applicatieWeergave,
       gebruikers_id: actor?.userId ?? '',
       gebruikers_weergave: actor?.userRepresentation ?? '',
       actie: change.action,

@@ -22,6 +22,24 @@ function withoutNullAddresses(value: unknown): unknown {
   return out;
 }
 
+/**
+ * The Klanten API accepts a verblijfsadres without `aoaHuisnummer` or with an empty
+ * `wplWoonplaatsNaam`; the legacy schema requires both. Such an address is only the Klanten API's:
+ * this view shows it as null, and a write through this view that gives no verblijfsadres keeps it.
+ */
+function legacyShows(adres: unknown): boolean {
+  if (!adres || typeof adres !== 'object') return true;
+  const a = adres as Json;
+  return (
+    typeof a['aoaHuisnummer'] === 'number' &&
+    typeof a['wplWoonplaatsNaam'] === 'string' &&
+    a['wplWoonplaatsNaam'] !== ''
+  );
+}
+
+const hiddenAdres = (identification: Json | null): unknown =>
+  identification && !legacyShows(identification['verblijfsadres']) ? identification['verblijfsadres'] : undefined;
+
 const hasContent = (v: unknown): v is Json => !!v && typeof v === 'object' && Object.keys(v).length > 0;
 
 /**
@@ -78,7 +96,12 @@ export const klanten: ResourceDef = {
       ...(row['subject'] ? { subject: row['subject'] } : {}),
       subjectType,
       // The polymorphic part: present for a klant with a subject type, as the reference's serializer does.
-      ...(subjectType ? { subjectIdentificatie: identification } : {}),
+      ...(subjectType
+        ? {
+            subjectIdentificatie:
+              hiddenAdres(identification) === undefined ? identification : { ...identification, verblijfsadres: null },
+          }
+        : {}),
     };
   },
 
@@ -91,6 +114,10 @@ export const klanten: ResourceDef = {
     }
     const subjectType = (input['subjectType'] as string | null) ?? null;
     const identification = subjectIdentification(input, subjectType, ctx, problems);
+    const hidden = existing ? hiddenAdres(parseJson<Json | null>(existing['subject_identificatie'], null)) : undefined;
+    if (identification && hidden !== undefined && identification['verblijfsadres'] == null) {
+      identification['verblijfsadres'] = hidden;
+    }
     if (!input['subject'] && !identification) {
       problems.add({
         name: 'nonFieldErrors',
