@@ -51,7 +51,10 @@ async function send(res: Response, r: Reply): Promise<void> {
   }
   if (r.body === undefined) return void res.end();
   res.setHeader('Content-Type', r.contentType ?? 'application/json');
-  res.end(typeof r.body === 'string' ? r.body : JSON.stringify(r.body));
+  const body = typeof r.body === 'string' ? r.body : JSON.stringify(r.body);
+  // HEAD answers with the headers of GET, its Content-Length included (Node leaves it out otherwise).
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(res.req.method === 'HEAD' ? undefined : body);
 }
 
 /**

@@ -422,6 +422,21 @@ describeApi('Klanten API 1.0', (t) => {
       expect(miss.body).to.deep.equal(created);
     });
 
+    it('answers HEAD with exactly the headers of GET (Content-Length included), on klant and audit trail entry', async () => {
+      const created = await create(klant());
+      const uuid = uuidOf(created['url']);
+      const [entry] = (await t.api().get(`${KLANTEN}/${uuid}/audittrail`)).body as Body[];
+      const headersOf = (h: Headers) =>
+        Object.fromEntries([...h].filter(([k]) => !['date', 'connection', 'keep-alive'].includes(k)));
+      for (const detail of [`${KLANTEN}/${uuid}`, `${KLANTEN}/${uuid}/audittrail/${entry!['uuid']}`]) {
+        const get = await t.api().get(detail);
+        const head = await t.api().head(detail);
+        expect(head.text).to.equal('');
+        expect(headersOf(head.headers), detail).to.deep.equal(headersOf(get.headers));
+        expect(Number(get.headers.get('content-length'))).to.equal(Buffer.byteLength(get.text));
+      }
+    });
+
     it('gives the two APIs, and another public base URL, different ETags for the same klant', async () => {
       const created = await create(klant());
       const uuid = uuidOf(created['url']);
