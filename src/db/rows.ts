@@ -1,4 +1,4 @@
-import type { Db } from './knex.js';
+import { dialectOf, type Db } from './knex.js';
 
 // Generic row access for the eight resource tables: each has an integer `id` (list order,
 // keyset pagination) and a unique public `uuid`. Resource-specific SQL lives next to it.
@@ -7,6 +7,15 @@ export type Row = Record<string, unknown> & { id: number; uuid: string };
 
 export async function findByUuid(db: Db, table: string, uuid: string): Promise<Row | undefined> {
   return (await db(table).where({ uuid }).first()) as Row | undefined;
+}
+
+/**
+ * The row as a write transaction sees it, locked until that transaction ends on PostgreSQL, so a
+ * concurrent writer waits and then reads this writer's result (SQLite has one writer anyway).
+ */
+export async function findByUuidForUpdate(db: Db, table: string, uuid: string): Promise<Row | undefined> {
+  const query = db(table).where({ uuid }).first();
+  return (await (dialectOf(db) === 'pg' ? query.forUpdate() : query)) as Row | undefined;
 }
 
 export async function exists(db: Db, table: string, uuid: string): Promise<boolean> {

@@ -170,8 +170,8 @@ export async function update(
   const columns = await def.toColumns(merged, ctx, existing);
   try {
     return await recorded(ctx, def, async (c) => {
-      // The row as this transaction sees it just before the write, for the record.
-      const before = def.recordWrite ? ((await rows.findByUuid(c.db, def.name, uuid)) ?? existing) : existing;
+      // The row just before this write, for the record: locked, so concurrent writes record a gapless chain.
+      const before = def.recordWrite ? ((await rows.findByUuidForUpdate(c.db, def.name, uuid)) ?? existing) : existing;
       const row = await rows.updateByUuid(c.db, def.name, uuid, { ...columns, ...timestamps(def, Date.now(), false) });
       if (!row) throw notFound();
       await def.recordWrite?.(c, { action: partial ? 'partial_update' : 'update', before, after: row });
@@ -186,8 +186,9 @@ export async function remove(ctx: DomainContext, def: ResourceDef, uuid: string)
   const existing = await get(ctx, def, uuid);
   await def.beforeRemove?.(existing, ctx);
   await recorded(ctx, def, async (c) => {
-    if (!(await rows.deleteByUuid(c.db, def.name, uuid))) throw notFound();
-    await def.recordWrite?.(c, { action: 'destroy', before: existing });
+    const before = def.recordWrite ? await rows.findByUuidForUpdate(c.db, def.name, uuid) : existing;
+    if (!before || !(await rows.deleteByUuid(c.db, def.name, uuid))) throw notFound();
+    await def.recordWrite?.(c, { action: 'destroy', before });
   });
   await def.afterRemove?.(existing, ctx);
 }

@@ -785,6 +785,36 @@ describeApi('Klanten API 1.0', (t) => {
       expect((await t.api().get(trail, { client: auditor })).status).to.equal(200);
     });
 
+    it('records writes through the legacy API with the token claims, and a chain of concurrent updates without gaps', async () => {
+      const token = await tokenFor(CLIENTS.all, { user_id: 'u-8', user_representation: 'Medewerker Acht' });
+      const created = await t.api().post(LEGACY, { subject: 'https://x.example/p/1', subjectType: null }, { token });
+      expect(created.status).to.equal(201);
+      const uuid = uuidOf(created.body['url']);
+      const put = await t
+        .api()
+        .put(`${LEGACY}/${uuid}`, { subject: 'https://x.example/p/2', subjectType: null, voornaam: 'Els' }, { token });
+      expect(put.status).to.equal(200);
+      const patches = await Promise.all(
+        ['a', 'b', 'c', 'd', 'e'].map((f) => t.api().patch(`${KLANTEN}/${uuid}`, { functie: f }, { token })),
+      );
+      expect(patches.map((p) => p.status)).to.deep.equal([200, 200, 200, 200, 200]);
+      const trail = (await t.api().get(`${KLANTEN}/${uuid}/audittrail`)).body as Body[];
+      expect(trail.map((e) => e['actie'])).to.deep.equal(['create', 'update', ...Array(5).fill('partial_update')]);
+      for (const entry of trail) {
+        expect(entry).to.deep.include({
+          applicatieId: 'test-all',
+          gebruikersId: 'u-8',
+          gebruikersWeergave: 'Medewerker Acht',
+        });
+      }
+      expect(trail[0]!['wijzigingen']['nieuw']).to.deep.equal(created.body);
+      expect(trail[1]!['wijzigingen']['nieuw']).to.deep.equal(put.body);
+      // Each recorded "before" is exactly the previous recorded "after" (same view from entry 2 on).
+      for (let i = 3; i < trail.length; i++) {
+        expect(trail[i]!['wijzigingen']['oud'], `entry ${i}`).to.deep.equal(trail[i - 1]!['wijzigingen']['nieuw']);
+      }
+    });
+
     it('records nothing when the write is refused', async () => {
       const created = await create(klant());
       await create(klant({ klantnummer: '1002' }));
