@@ -79,7 +79,14 @@ export async function countRows(db: Db, table: string, filters: Filters = {}): P
   return Number(row?.n ?? 0);
 }
 
-/** One page of the matching rows in id order. */
-export async function pageRows(db: Db, table: string, filters: Filters, offset: number, limit: number): Promise<Row[]> {
-  return (await filtered(db, table, filters).orderBy('id').offset(offset).limit(limit)) as Row[];
+/** One page of the matching rows in id order (oldest or newest first; the (column, id) indexes serve both). */
+export async function pageRows(
+  db: Db,
+  table: string,
+  filters: Filters,
+  offset: number,
+  limit: number,
+  order: 'asc' | 'desc' = 'asc',
+): Promise<Row[]> {
+  return (await filtered(db, table, filters).orderBy('id', order).offset(offset).limit(limit)) as Row[];
 }

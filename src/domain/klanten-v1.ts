@@ -75,6 +75,8 @@ export const klantenV1: ResourceDef = {
   name: 'klanten',
   singular: 'klant',
   immutable: ['subjectType'],
+  // Newest first, as the reference lists its klanten (order_by("-pk")).
+  listOrder: 'desc',
 
   toApi(row: Row, urls) {
     const url = urls.of('klanten', row.uuid);

@@ -48,6 +48,8 @@ export interface ResourceDef {
   toColumns(input: Json, ctx: DomainContext, existing?: Row): Promise<Record<string, unknown>>;
   /** API fields that may not change once created (`wijzigen-niet-toegelaten`). */
   immutable?: readonly string[];
+  /** Order of a paginated list (default oldest first). */
+  listOrder?: 'asc' | 'desc';
   /** Turns validated list query parameters into column filters. */
   listFilters?(query: Record<string, string>, ctx: DomainContext): ListFilters;
   /** Refuses a delete that the standard forbids (e.g. while the remote relation exists). */
@@ -98,7 +100,7 @@ export async function listPage(
   if ('empty' in f) return { count: 0, rows: [] };
   const [count, page] = await Promise.all([
     rows.countRows(ctx.db, def.name, f.filters),
-    rows.pageRows(ctx.db, def.name, f.filters, offset, limit),
+    rows.pageRows(ctx.db, def.name, f.filters, offset, limit, def.listOrder),
   ]);
   return { count, rows: page };
 }

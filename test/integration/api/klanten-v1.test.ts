@@ -620,6 +620,9 @@ describeApi('Klanten API 1.0', (t) => {
       expect(second.body.previous).to.equal(`${t.api().baseUrl}${KLANTEN}`);
       const all = [...first.body.results, ...second.body.results, ...third.body.results].map((k) => k.url);
       expect(new Set(all).size).to.equal(205);
+      // Newest first, as the reference orders its klanten (order_by("-pk")).
+      const byId = await t.db()('klanten').orderBy('id', 'desc').pluck('uuid');
+      expect(all.map((url) => url.split('/').at(-1))).to.deep.equal(byId);
 
       const even = await t.api().get(`${KLANTEN}?functie=even`);
       expect(even.body).to.deep.include({ count: 103, next: `${t.api().baseUrl}${KLANTEN}?functie=even&page=2` });
@@ -705,7 +708,7 @@ describeApi('Klanten API 1.0', (t) => {
         expect(
           res.body.results.map((k: Body) => k['url']),
           query,
-        ).to.deep.equal(expected.map((k) => k['url']));
+        ).to.deep.equal(expected.map((k) => k['url']).reverse()); // newest first
         expect(res.body.count, query).to.equal(expected.length);
       }
     });
