@@ -238,6 +238,8 @@ describeApi('Klanten API 1.0', (t) => {
       expect(await t.db()('klanten').where({ klantnummer: '7777' }).count({ n: '*' }).first()).to.deep.include({
         n: 1,
       });
+      // The refused update left no record: two creates and the one update that won.
+      expect(await t.db()('audittrails').count({ n: '*' }).first()).to.deep.include({ n: 3 });
     });
 
     it('is a database constraint too', async () => {
