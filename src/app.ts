@@ -88,8 +88,8 @@ export async function createApp(deps: AppDeps): Promise<express.Express> {
     apiRoot: KLANTEN_API_PATH,
     auth,
     handlers: klantenApiHandlers(klantenCtx, deps.hooks),
-    // As the reference's KlantViewSet (no CheckQueryParamsMixin): unknown parameters are ignored.
-    lenientQueryOperations: new Set(['klant_list']),
+    // As the reference's viewsets (no CheckQueryParamsMixin): unknown parameters are ignored.
+    lenientQueryOperations: new Set(['klant_list', 'audittrail_list']),
   });
 
   const app = express();

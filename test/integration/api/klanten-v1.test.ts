@@ -778,6 +778,8 @@ describeApi('Klanten API 1.0', (t) => {
       expect(head.headers.get('etag')).to.equal(etag);
       expect(head.text).to.equal('');
       expect((await t.api().get(`${KLANTEN}/${uuid}/audittrail/${randomUUID()}`)).status).to.equal(404);
+      const withUnknown = await t.api().get(`${KLANTEN}/${uuid}/audittrail?format=json`);
+      expect([withUnknown.status, withUnknown.body]).to.deep.equal([200, [entry]]);
       const none = await t.api().get(`${MISSING}/audittrail`);
       expect([none.status, none.body]).to.deep.equal([200, []]);
     });
