@@ -101,7 +101,7 @@ export const klantenV1: ResourceDef = {
     };
   },
 
-  async toColumns(input, ctx, existing) {
+  async toColumns(input, ctx, existing, sent) {
     const problems = new Problems();
     const bronorganisatie = rsin(problems, input['bronorganisatie']);
     const klantnummer = text(input['klantnummer']);
@@ -110,8 +110,9 @@ export const klantenV1: ResourceDef = {
     const subject = text(input['subject']);
     problems.throwIfAny();
 
-    // kla-002: a subject must resolve to 200 (checked when it is new or changed, see README).
-    if (subject && subject !== existing?.['subject']) {
+    // kla-002: a subject must resolve to 200. As the reference's field validator: checked whenever the
+    // client sends it (a PUT always does), and when it changes; a PATCH that leaves it out is not.
+    if (subject && (subject !== existing?.['subject'] || (sent !== undefined && 'subject' in sent))) {
       problems.add(await ctx.remote.checkUrl(subject, 'subject'));
       problems.throwIfAny();
     }

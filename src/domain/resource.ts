@@ -43,9 +43,10 @@ export interface ResourceDef {
   toApi(row: Row, urls: Urls): Json;
   /**
    * Validates a complete input (create, or replace after merging a partial update) and returns
-   * the column values. Throws a 400 Problem listing every field problem.
+   * the column values. Throws a 400 Problem listing every field problem. On update, `sent` is what
+   * the client sent (for a partial update only the given fields; `input` is then the merged whole).
    */
-  toColumns(input: Json, ctx: DomainContext, existing?: Row): Promise<Record<string, unknown>>;
+  toColumns(input: Json, ctx: DomainContext, existing?: Row, sent?: Json): Promise<Record<string, unknown>>;
   /** API fields that may not change once created (`wijzigen-niet-toegelaten`). */
   immutable?: readonly string[];
   /** Order of a paginated list (default oldest first). */
@@ -169,7 +170,7 @@ export async function update(
     );
   }
   const merged = partial ? { ...withoutUrl(current), ...input } : input;
-  const columns = await def.toColumns(merged, ctx, existing);
+  const columns = await def.toColumns(merged, ctx, existing, input);
   try {
     return await recorded(ctx, def, async (c) => {
       // The row just before this write, for the record: locked, so concurrent writes record a gapless chain.

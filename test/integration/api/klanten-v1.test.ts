@@ -384,8 +384,9 @@ describeApi('Klanten API 1.0', (t) => {
       ]);
     });
 
-    it('checks a new subject on update and partial update, and does not refetch an unchanged one', async () => {
-      const created = await create(klant({ subject: subject(200) }));
+    it('checks the subject an update or partial update sends (as the reference), not one a PATCH leaves out', async () => {
+      const linked = subject(200);
+      const created = await create(klant({ subject: linked }));
       const put = await t.api().put(path(created['url']), klant({ subject: subject(404) }));
       expect(put.status).to.equal(400);
       expect(codes(put.body)).to.deep.equal(['subject:bad-url']);
@@ -396,6 +397,13 @@ describeApi('Klanten API 1.0', (t) => {
       const unchanged = await t.api().patch(path(created['url']), { telefoonnummer: '0201234567' });
       expect(unchanged.status).to.equal(200);
       expect(brp.requests).to.deep.equal([]);
+      // A PUT, or a PATCH naming the subject, sends it again: it must still resolve.
+      const resent = await t.api().put(path(created['url']), klant({ subject: linked }));
+      expect(resent.status).to.equal(400);
+      expect(codes(resent.body)).to.deep.equal(['subject:bad-url']);
+      const named = await t.api().patch(path(created['url']), { subject: linked, functie: 'x' });
+      expect(named.status).to.equal(400);
+      expect(brp.requests.map((r) => r.path)).to.deep.equal([path(linked), path(linked)]);
     });
   });
 
