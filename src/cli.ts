@@ -7,7 +7,7 @@ import { migrateToLatest } from './db/migrate.js';
 import * as applicaties from './db/applicaties.js';
 import * as services from './db/services.js';
 import { signZgwToken } from './auth/jwt-zgw.js';
-import { SCOPES } from './auth/scopes.js';
+import { GRANTABLE_SCOPES } from './auth/scopes.js';
 import { startServer } from './server.js';
 import * as outbox from './db/outbox.js';
 import { Urls } from './domain/urls.js';
@@ -160,7 +160,7 @@ applicatie
   .requiredOption('--client-id <id>', 'the client_id its tokens carry')
   .option('--secret <secret>', 'shared secret for HS256 (default: a random one, printed once)')
   .option('--label <label>', 'a name for people', '')
-  .option('--scopes <scopes>', `comma-separated scopes (${SCOPES.join(', ')})`, '')
+  .option('--scopes <scopes>', `comma-separated scopes (${GRANTABLE_SCOPES.join(', ')})`, '')
   .option('--all', 'heeftAlleAutorisaties: every scope', false)
   .action((o: { clientId: string; secret?: string; label: string; scopes: string; all: boolean }) =>
     withDb(async (db) => {
@@ -168,7 +168,7 @@ applicatie
         .split(',')
         .map((s) => s.trim())
         .filter(Boolean);
-      const unknown = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
+      const unknown = scopes.filter((s) => !(GRANTABLE_SCOPES as readonly string[]).includes(s));
       if (unknown.length) throw new Error(`unknown scopes: ${unknown.join(', ')}`);
       const secret = o.secret ?? randomBytes(18).toString('base64url');
       await applicaties.upsert(db, {

@@ -2,6 +2,9 @@
 export const SCOPES = ['klanten.lezen', 'klanten.aanmaken', 'klanten.bijwerken', 'klanten.verwijderen'] as const;
 export type Scope = (typeof SCOPES)[number];
 
+/** Every scope a client application can be granted: the four above and the Klanten API's audit trail reading. */
+export const GRANTABLE_SCOPES = [...SCOPES, 'audittrails.lezen'] as const;
+
 /** What a client application may do in this component. */
 export interface Grant {
   heeftAlleAutorisaties: boolean;

@@ -63,12 +63,12 @@ describe('kic command line and server process (SQLite file)', function () {
         '--secret',
         's3cr3t',
         '--scopes',
-        'klanten.lezen,klanten.aanmaken',
+        'klanten.lezen,klanten.aanmaken,audittrails.lezen',
       ],
       env,
     );
     const { stdout: list } = await kic(['applicatie', 'list'], env);
-    expect(list).to.include('zaaksysteem\tklanten.lezen,klanten.aanmaken');
+    expect(list).to.include('zaaksysteem\tklanten.lezen,klanten.aanmaken,audittrails.lezen');
     expect(list).to.not.include('s3cr3t');
     await kic(
       ['service', 'add', '--api-root', 'https://drc.example/api/v1', '--client-id', 'kic', '--secret', 'x'],
@@ -94,6 +94,10 @@ describe('kic command line and server process (SQLite file)', function () {
     expect(cached.status).to.equal(304);
     // klanten.verwijderen was not granted
     expect((await call(server.baseUrl, token, 'DELETE', path)).status).to.equal(403);
+    // audittrails.lezen was: the Klanten API's audit trail of the klant is readable
+    const trail = await call(server.baseUrl, token, 'GET', `/klanten${path}/audittrail`);
+    expect(trail.status).to.equal(200);
+    expect(trail.body.map((e: { actie: string }) => e.actie)).to.deep.equal(['create']);
 
     await kic(['applicatie', 'remove', '--client-id', 'zaaksysteem'], env);
     const refused = await kic(['token', '--client-id', 'zaaksysteem'], env).then(
