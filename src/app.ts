@@ -6,6 +6,7 @@ import * as applicaties from './db/applicaties.js';
 import type { Db } from './db/knex.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
+import { adminRouter } from './admin/router.js';
 import { createBackend } from './api/backend.js';
 import { resourceHandlers, type WriteHooks } from './api/handlers.js';
 import { apiRouter } from './api/router.js';
@@ -78,6 +79,19 @@ export async function createApp(deps: AppDeps): Promise<express.Express> {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use('/api/v1', apiRouter({ backend, spec, apiVersion: KIC_API_VERSION, publicUrl: config.publicUrl, log }));
+  // The admin interface for people (HTML, sessions); the same domain layer as the API.
+  app.use(
+    '/admin',
+    adminRouter({
+      db,
+      ctx,
+      definition: spec.definition,
+      publicUrl: config.publicUrl,
+      log,
+      http,
+      idleMinutes: config.admin.idleMinutes,
+    }),
+  );
   app.use((req, res) => {
     const problem: Problem = notFound(`Nothing at ${req.path}; the API lives under /api/v1.`);
     res.status(404).type('application/problem+json').send(problem.toJson(config.publicUrl));

@@ -18,18 +18,39 @@ export async function insert(db: Db, table: string, values: Record<string, unkno
   return (await findByUuid(db, table, values['uuid'] as string))!;
 }
 
+/**
+ * Rows of another table that hold a row (e.g. a klant's pending working copy): a guarded write
+ * leaves a held row alone, decided inside the write statement itself so no concurrent hold is overrun.
+ */
+export interface Hold {
+  table: string;
+  column: string;
+}
+
 export async function updateByUuid(
   db: Db,
   table: string,
   uuid: string,
   values: Record<string, unknown>,
+  unlessHeldBy?: Hold,
 ): Promise<Row | undefined> {
-  await db(table).where({ uuid }).update(values);
+  const q = db(table).where({ uuid });
+  if (unlessHeldBy)
+    q.whereNotExists(db(unlessHeldBy.table).select(unlessHeldBy.column).where(unlessHeldBy.column, uuid));
+  if ((await q.update(values)) === 0) return undefined;
   return findByUuid(db, table, uuid);
 }
 
-export async function deleteByUuid(db: Db, table: string, uuid: string): Promise<boolean> {
-  return (await db(table).where({ uuid }).delete()) > 0;
+export async function deleteByUuid(db: Db, table: string, uuid: string, unlessHeldBy?: Hold): Promise<boolean> {
+  const q = db(table).where({ uuid });
+  if (unlessHeldBy)
+    q.whereNotExists(db(unlessHeldBy.table).select(unlessHeldBy.column).where(unlessHeldBy.column, uuid));
+  return (await q.delete()) > 0;
+}
+
+/** True when a row of `hold.table` holds `uuid`. */
+export async function isHeld(db: Db, hold: Hold, uuid: string): Promise<boolean> {
+  return (await db(hold.table).where(hold.column, uuid).first(hold.column)) !== undefined;
 }
 
 /** Equality filters on columns; a list of values means "any of these". */

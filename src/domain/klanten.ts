@@ -1,9 +1,11 @@
+import { HOLDS_KLANT } from '../db/working-copies.js';
+import { conflict } from '../errors.js';
 import type { Json, ResourceDef, Row } from './resource.js';
 import { checkRsin } from './rsin.js';
 import { Problems, parseJson, text } from './validation.js';
 
 /** The spec's schema with the identification of each subject type (Klant's discriminator). */
-const IDENTIFICATION_SCHEMA: Record<string, string> = {
+export const IDENTIFICATION_SCHEMA: Record<string, string> = {
   natuurlijk_persoon: 'NatuurlijkPersoon',
   niet_natuurlijk_persoon: 'NietNatuurlijkPersoon',
   vestiging: 'Vestiging',
@@ -98,5 +100,15 @@ export const klanten: ResourceDef = {
 
   async afterRemove(_row, ctx) {
     ctx.sync?.nudge(); // the cascade may have removed verzoekinformatieobjecten: mirror that now
+  },
+
+  // An edit made in the admin waits for approval as a working copy; meanwhile nobody changes the klant.
+  heldBy: {
+    ...HOLDS_KLANT,
+    problem: () =>
+      conflict(
+        'working-copy-exists',
+        'Deze klant kan niet gewijzigd of verwijderd worden: er wacht een werkkopie op goedkeuring in de beheeromgeving.',
+      ),
   },
 };

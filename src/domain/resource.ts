@@ -3,7 +3,7 @@ import type { Db } from '../db/knex.js';
 import { isUniqueViolation } from '../db/knex.js';
 import * as rows from '../db/rows.js';
 import type { Filters, Row } from '../db/rows.js';
-import { invalid, invalidParam, notFound, type InvalidParam } from '../errors.js';
+import { invalid, invalidParam, notFound, type InvalidParam, type Problem } from '../errors.js';
 import type { RemoteChecks } from './remote.js';
 import type { Shapes } from './shapes.js';
 import type { SyncPort } from './sync.js';
@@ -58,6 +58,12 @@ export interface ResourceDef {
    * generates a unique value needs about one attempt per concurrent create of the same kind.
    */
   insertAttempts?: number;
+  /**
+   * Rows elsewhere that hold a row of this resource against change (a klant's pending working
+   * copy): update and remove then refuse with `problem`. The check is part of the write statement,
+   * so a hold taken concurrently is never overrun.
+   */
+  heldBy?: rows.Hold & { problem(): Problem };
 }
 
 const DEFAULT_UNIQUE: InvalidParam = {
@@ -115,6 +121,37 @@ export async function update(
   partial: boolean,
 ): Promise<Row> {
   const existing = await get(ctx, def, uuid);
+  await refuseIfHeld(ctx, def, uuid);
+  const columns = await validateUpdate(ctx, def, existing, input, partial);
+  try {
+    const row = await rows.updateByUuid(
+      ctx.db,
+      def.name,
+      uuid,
+      { ...columns, ...timestamps(def, Date.now(), false) },
+      def.heldBy,
+    );
+    if (!row) {
+      await refuseIfHeld(ctx, def, uuid);
+      throw notFound();
+    }
+    return row;
+  } catch (err) {
+    throw translateWriteError(def, err);
+  }
+}
+
+/**
+ * The column values an update of `existing` with `input` would write, after every rule an update
+ * applies (immutable fields, then the create validation); writes nothing.
+ */
+export async function validateUpdate(
+  ctx: DomainContext,
+  def: ResourceDef,
+  existing: Row,
+  input: Json,
+  partial: boolean,
+): Promise<Record<string, unknown>> {
   const current = def.toApi(existing, ctx.urls);
   const changed = (def.immutable ?? []).filter(
     // As vng-api-common's IsImmutableValidator: "" means "not given" (a verzoek keeps its identificatie).
@@ -133,21 +170,22 @@ export async function update(
     );
   }
   const merged = partial ? { ...withoutUrl(current), ...input } : input;
-  const columns = await def.toColumns(merged, ctx, existing);
-  try {
-    const row = await rows.updateByUuid(ctx.db, def.name, uuid, { ...columns, ...timestamps(def, Date.now(), false) });
-    if (!row) throw notFound();
-    return row;
-  } catch (err) {
-    throw translateWriteError(def, err);
-  }
+  return def.toColumns(merged, ctx, existing);
 }
 
 export async function remove(ctx: DomainContext, def: ResourceDef, uuid: string): Promise<void> {
   const existing = await get(ctx, def, uuid);
+  await refuseIfHeld(ctx, def, uuid);
   await def.beforeRemove?.(existing, ctx);
-  if (!(await rows.deleteByUuid(ctx.db, def.name, uuid))) throw notFound();
+  if (!(await rows.deleteByUuid(ctx.db, def.name, uuid, def.heldBy))) {
+    await refuseIfHeld(ctx, def, uuid);
+    throw notFound();
+  }
   await def.afterRemove?.(existing, ctx);
+}
+
+async function refuseIfHeld(ctx: DomainContext, def: ResourceDef, uuid: string): Promise<void> {
+  if (def.heldBy && (await rows.isHeld(ctx.db, def.heldBy, uuid))) throw def.heldBy.problem();
 }
 
 const MUTABLE: ReadonlySet<ResourceName> = new Set(['klanten', 'contactmomenten', 'verzoeken']);
