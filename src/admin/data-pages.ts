@@ -478,21 +478,23 @@ export function dataPages(kit: AdminKit): express.Router {
         stale: await workingCopies.isStale(ctx, copy),
         own: copy.createdBy === me.username,
         canApprove: hasRole(me.role, 'approver'),
-        diff: fields.map((f) => {
-          const show = (v: unknown) =>
-            f.name === 'subjectIdentificatie.inpBsn'
-              ? maskBsn(v)
-              : v === null || v === undefined
-                ? ''
-                : Array.isArray(v)
-                  ? v.join(', ')
-                  : String(v);
-          const b = show(getPath(api, f.name));
-          const a = show(getPath(proposed, f.name));
-          const changed =
-            JSON.stringify(getPath(api, f.name) ?? '') !== JSON.stringify(getPath(proposed, f.name) ?? '');
-          return { name: f.name, before: b, after: a, changed };
-        }),
+        diff: fields
+          .map((f) => {
+            const show = (v: unknown) =>
+              f.name === 'subjectIdentificatie.inpBsn'
+                ? maskBsn(v)
+                : v === null || v === undefined
+                  ? ''
+                  : Array.isArray(v)
+                    ? v.join(', ')
+                    : String(v);
+            const b = show(getPath(api, f.name));
+            const a = show(getPath(proposed, f.name));
+            const changed =
+              JSON.stringify(getPath(api, f.name) ?? '') !== JSON.stringify(getPath(proposed, f.name) ?? '');
+            return { name: f.name, before: b, after: a, changed };
+          })
+          .filter((d) => d.changed || d.before !== ''), // fields empty on both sides say nothing
       });
     }),
   );
