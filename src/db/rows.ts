@@ -20,12 +20,15 @@ export async function insert(db: Db, table: string, values: Record<string, unkno
 
 /**
  * Rows of another table that hold a row (e.g. a klant's pending working copy): a guarded write
- * leaves a held row alone, decided inside the write statement itself so no concurrent hold is overrun.
+ * leaves a held row alone. The row is locked first (PostgreSQL; SQLite has one writer), so a hold
+ * being taken under that lock is committed and seen by the guard in the write statement itself.
  */
 export interface Hold {
   table: string;
   column: string;
 }
+
+const notHeld = (db: Db, hold: Hold, uuid: string) => db(hold.table).select(hold.column).where(hold.column, uuid);
 
 export async function updateByUuid(
   db: Db,
@@ -34,18 +37,31 @@ export async function updateByUuid(
   values: Record<string, unknown>,
   unlessHeldBy?: Hold,
 ): Promise<Row | undefined> {
-  const q = db(table).where({ uuid });
-  if (unlessHeldBy)
-    q.whereNotExists(db(unlessHeldBy.table).select(unlessHeldBy.column).where(unlessHeldBy.column, uuid));
-  if ((await q.update(values)) === 0) return undefined;
-  return findByUuid(db, table, uuid);
+  if (!unlessHeldBy) {
+    if ((await db(table).where({ uuid }).update(values)) === 0) return undefined;
+    return findByUuid(db, table, uuid);
+  }
+  return db.transaction(async (trx) => {
+    await trx(table).where({ uuid }).forUpdate().first('id');
+    const n = await trx(table)
+      .where({ uuid })
+      .whereNotExists(notHeld(trx, unlessHeldBy, uuid))
+      .update(values);
+    return n === 0 ? undefined : findByUuid(trx, table, uuid);
+  });
 }
 
 export async function deleteByUuid(db: Db, table: string, uuid: string, unlessHeldBy?: Hold): Promise<boolean> {
-  const q = db(table).where({ uuid });
-  if (unlessHeldBy)
-    q.whereNotExists(db(unlessHeldBy.table).select(unlessHeldBy.column).where(unlessHeldBy.column, uuid));
-  return (await q.delete()) > 0;
+  if (!unlessHeldBy) return (await db(table).where({ uuid }).delete()) > 0;
+  return db.transaction(async (trx) => {
+    await trx(table).where({ uuid }).forUpdate().first('id');
+    return (
+      (await trx(table)
+        .where({ uuid })
+        .whereNotExists(notHeld(trx, unlessHeldBy, uuid))
+        .delete()) > 0
+    );
+  });
 }
 
 /** True when a row of `hold.table` holds `uuid`. */

@@ -40,6 +40,14 @@ export class AdminClient {
 
   constructor(private readonly baseUrl: string) {}
 
+  /** The same cookies against another instance (sessions live in the shared database). */
+  at(baseUrl: string): AdminClient {
+    const other = new AdminClient(baseUrl);
+    other.cookies = new Map(this.cookies);
+    other.csrf = this.csrf;
+    return other;
+  }
+
   private cookieHeader(): string {
     return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
   }

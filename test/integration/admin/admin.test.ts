@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import * as rows from '../../../src/db/rows.js';
 import { HOLDS_KLANT } from '../../../src/db/working-copies.js';
 import { AdminClient, addUsers, emptyAdmin, formValues, PASSWORD } from '../../helpers/admin.js';
-import { describeApi } from '../../helpers/app.js';
+import { describeApi, startApp } from '../../helpers/app.js';
 
 const KLANT = {
   voornaam: 'Anna',
@@ -71,6 +71,36 @@ describeApi('admin interface over HTTP', (t) => {
       expect((await c.post('/admin/uitloggen')).status).to.equal(303);
       expect(await t.db()('admin_sessions').count({ n: '*' }).first()).to.deep.include({ n: 0 });
       expect((await c.get('/admin/klanten')).status).to.equal(303);
+    });
+
+    it('shares sessions between instances on one database', async () => {
+      const c = await as('eddy');
+      const other = await startApp(t.db());
+      try {
+        const there = c.at(other.api.baseUrl);
+        expect((await there.get('/admin/klanten')).status).to.equal(200);
+        expect((await there.post('/admin/uitloggen')).status).to.equal(303);
+        expect((await c.get('/admin/klanten')).status).to.equal(303); // logged out everywhere
+      } finally {
+        await other.close();
+      }
+    });
+
+    it('marks the session cookie Secure when the public URL is https', async () => {
+      const other = await startApp(t.db(), { KIC_PUBLIC_URL: 'https://kic.example' });
+      try {
+        const c = new AdminClient(other.api.baseUrl);
+        await c.get('/admin/inloggen');
+        const res = await c.post('/admin/inloggen', { username: 'vera', password: PASSWORD });
+        const cookie = res.headers.getSetCookie().find((s) => s.startsWith('kic_admin='))!;
+        expect(cookie)
+          .to.match(/; Secure/i)
+          .and.match(/HttpOnly/i)
+          .and.match(/SameSite=Strict/i);
+        expect(res.headers.get('strict-transport-security')).to.be.a('string');
+      } finally {
+        await other.close();
+      }
     });
 
     it('ends a session that was idle too long', async () => {
@@ -365,6 +395,33 @@ describeApi('admin interface over HTTP', (t) => {
         .to.include('field invalid')
         .and.include('class="problem"');
       expect(await t.db()('klant_working_copies').count({ n: '*' }).first()).to.deep.include({ n: 0 });
+    });
+
+    it('lets exactly one of a racing API change and a working copy win; the other gets a clear answer', async () => {
+      for (let round = 0; round < 5; round++) {
+        const klant = await newKlant();
+        const uuid = uuidOf(klant.url);
+        const editor = await as('eddy');
+        const page = await editor.get(`/admin/klanten/${uuid}/bewerken`);
+        const form = formValues(page.html, `/admin/klanten/${uuid}/bewerken`);
+        const [copy, patch] = await Promise.all([
+          editor.post(`/admin/klanten/${uuid}/bewerken`, { ...form, voornaam: 'Admin' }),
+          t.api().patch(klant.url, { voornaam: 'API' }),
+        ]);
+        const copies = await t.db()('klant_working_copies').where({ klant_uuid: uuid });
+        if (patch.status === 409) {
+          expect(copy.status).to.equal(303);
+          expect(patch.body.code).to.equal('working-copy-exists');
+          expect((await t.api().get(klant.url)).body.voornaam).to.equal('Anna');
+          expect(copies).to.have.length(1);
+        } else {
+          expect(patch.status).to.equal(200);
+          expect(copy.status).to.equal(409); // the klant changed after the form was opened
+          expect(copies).to.have.length(0);
+          expect((await t.api().get(klant.url)).body.voornaam).to.equal('API');
+        }
+        await t.db()('klant_working_copies').delete();
+      }
     });
 
     it('guards the klant inside the write statement itself', async () => {
