@@ -279,6 +279,10 @@ export function dataPages(kit: AdminKit): express.Router {
         rows: rows.slice(0, 50).map((cr) => ({ uuid: cr.uuid, cells: rowCells(child, child.def.toApi(cr, urls)) })),
         more: rows.length > 50,
         filter: linkField ? new URLSearchParams({ [linkField.name]: uuid }).toString() : '',
+        // A new related row starts with its link to this one filled in (e.g. ?verzoek=<url>).
+        createHref: linkField
+          ? `/admin/${c.resource}/nieuw?${new URLSearchParams({ [linkField.name]: urls.of(r.def.name, uuid) }).toString()}`
+          : undefined,
       });
     }
     let documents;

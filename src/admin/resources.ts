@@ -66,6 +66,14 @@ export const bsnOf = (api: Json): string | undefined => {
 
 const def = (name: ResourceName) => RESOURCE_DEFS.find((d) => d.name === name)!;
 
+/** What a relation points at besides its local links, shown in its list. */
+const OTHER_FIELD: Partial<Record<ResourceName, string[]>> = {
+  objectcontactmomenten: ['object', 'objectType'],
+  objectverzoeken: ['object', 'objectType'],
+  verzoekinformatieobjecten: ['informatieobject'],
+  verzoekproducten: ['product', 'productIdentificatie'],
+};
+
 export const ADMIN_RESOURCES: AdminResource[] = [
   {
     def: def('klanten'),
@@ -205,16 +213,10 @@ function relation(
     title,
     singularTitle,
     schema,
-    columns: [
-      ...links.map(([field]) => ({ label: field, value: (a: Json) => a[field] })),
-      ...(['object', 'informatieobject', 'product'] as const).map((field) => ({
-        label: field,
-        value: (a: Json) => a[field],
-      })),
-    ]
-      .filter((c) => c.label !== 'product' || name === 'verzoekproducten')
-      .filter((c) => c.label !== 'object' || name.startsWith('object'))
-      .filter((c) => c.label !== 'informatieobject' || name === 'verzoekinformatieobjecten'),
+    columns: [...links.map(([field]) => field), ...(OTHER_FIELD[name] ?? [])].map((field) => ({
+      label: field,
+      value: (a: Json) => a[field],
+    })),
     filters: links.map(([field, column]) => linkFilter(field, column)),
     editable: false,
     children: [],

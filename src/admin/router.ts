@@ -95,7 +95,7 @@ export function adminRouter(deps: AdminDeps): express.Router {
         me,
         csrf: me?.csrfToken,
         isAdmin: me ? hasRole(me.role, 'admin') : false,
-        nav: ADMIN_RESOURCES.slice(0, 3).map((r) => ({ name: r.def.name, title: r.title })),
+        nav: ADMIN_RESOURCES.map((r) => ({ name: r.def.name, title: r.title })),
         notice: NOTICES[String(res.req.query['ok'] ?? '')],
         ...data,
       });

@@ -116,7 +116,7 @@ describe('admin interface in a browser', function () {
       url: string;
     };
     const eddy = await login('eddy');
-    await eddy.getByRole('link', { name: 'Verzoeken' }).click();
+    await eddy.getByRole('link', { name: 'Verzoeken', exact: true }).click();
     await screenshot(eddy, SHOTS, '06-verzoeken');
     await eddy.goto(url(`/admin/verzoeken/${verzoek.url.split('/').pop()}`));
     await eddy.getByLabel('Document koppelen: URL van het informatieobject').fill(drc.document(1));

@@ -474,6 +474,29 @@ describeApi('admin interface over HTTP', (t) => {
       expect(actions).to.deep.equal(['verzoek.create', 'verzoek.update', 'verzoek.delete']);
     });
 
+    it('adds a product to a verzoek from its page, with the verzoek filled in, and lists the relations', async () => {
+      const verzoek = (await t.api().post('/api/v1/verzoeken', { bronorganisatie: '123456782', status: 'ontvangen' }))
+        .body;
+      const c = await as('eddy');
+      const detail = await c.get(`/admin/verzoeken/${uuidOf(verzoek.url)}`);
+      const href = /href="(\/admin\/verzoekproducten\/nieuw\?[^"]+)"/.exec(detail.html)![1]!.replace(/&amp;/g, '&');
+      const form = await c.get(href);
+      const values = formValues(form.html, '/admin/verzoekproducten/nieuw');
+      expect(values).to.include({ verzoek: verzoek.url });
+      const res = await c.post('/admin/verzoekproducten/nieuw', { ...values, 'productIdentificatie.code': 'P-1' });
+      expect(res.status).to.equal(303);
+      const products = (await t.api().get(`/api/v1/verzoekproducten?verzoek=${encodeURIComponent(verzoek.url)}`)).body;
+      expect(products).to.have.length(1);
+      expect(products[0].productIdentificatie).to.deep.equal({ code: 'P-1' });
+      const list = await c.get(`/admin/verzoekproducten?verzoek=${uuidOf(verzoek.url)}`);
+      expect(list.html).to.include('P-1');
+      expect((await c.get(`/admin/verzoeken/${uuidOf(verzoek.url)}`)).html).to.include('P-1');
+      // Relations are created and deleted, never edited (as in the API).
+      expect((await c.get(`/admin/verzoekproducten/${uuidOf(products[0].url)}/bewerken`)).status).to.equal(404);
+      expect((await c.post(`/admin/verzoekproducten/${uuidOf(products[0].url)}/verwijderen`)).status).to.equal(303);
+      expect((await t.api().get(products[0].url)).status).to.equal(404);
+    });
+
     it('lists contactmomenten by klant, kanaal and date, and links each to its klant', async () => {
       const klant = await newKlant();
       const cm = { bronorganisatie: '123456782', medewerker: 'https://medewerkers.example/api/v1/medewerkers/1' };
