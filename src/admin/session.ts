@@ -123,6 +123,9 @@ export class SessionManager {
       return { ok: false, locked: false };
     }
     await throttle.clear(this.db, userKey);
+    // Housekeeping, cheap enough to do on each login: idle sessions and finished throttle windows go.
+    await sessions.removeIdle(this.db, now - this.o.idleMs);
+    await throttle.prune(this.db, now, Math.max(this.o.userRule.windowMs, this.o.addressRule.windowMs));
     const t = token();
     await sessions.create(this.db, { tokenHash: sha256(t), userId: user.id, csrfToken: token(), now });
     return { ok: true, token: t, user };

@@ -42,3 +42,11 @@ export async function recordFailure(db: Db, key: string, rule: ThrottleRule, now
 export async function clear(db: Db, key: string): Promise<void> {
   await db(TABLE).where({ key }).delete();
 }
+
+/** Forgets counts whose window and lock are both over (housekeeping on each login). */
+export async function prune(db: Db, now: number, windowMs: number): Promise<void> {
+  await db(TABLE)
+    .where('window_start', '<', now - windowMs)
+    .andWhere((w) => w.whereNull('locked_until').orWhere('locked_until', '<', now))
+    .delete();
+}

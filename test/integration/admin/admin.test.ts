@@ -497,6 +497,46 @@ describeApi('admin interface over HTTP', (t) => {
       expect((await t.api().get(products[0].url)).status).to.equal(404);
     });
 
+    it('serves a list, a new-form and a detail page for every one of the eight resources', async () => {
+      const klant = await newKlant();
+      const verzoek = (
+        await t.api().post('/api/v1/verzoeken', { bronorganisatie: '123456782', klant: klant.url, status: 'ontvangen' })
+      ).body;
+      const cm = (
+        await t.api().post('/api/v1/contactmomenten', {
+          bronorganisatie: '123456782',
+          klant: klant.url,
+          medewerker: 'https://medewerkers.example/api/v1/medewerkers/1',
+        })
+      ).body;
+      const vcm = (
+        await t.api().post('/api/v1/verzoekcontactmomenten', { verzoek: verzoek.url, contactmoment: cm.url })
+      ).body;
+      const c = await as('eddy');
+      for (const name of [
+        'klanten',
+        'contactmomenten',
+        'verzoeken',
+        'objectcontactmomenten',
+        'objectverzoeken',
+        'verzoekcontactmomenten',
+        'verzoekinformatieobjecten',
+        'verzoekproducten',
+      ]) {
+        expect((await c.get(`/admin/${name}`)).status, name).to.equal(200);
+        expect((await c.get(`/admin/${name}/nieuw`)).status, `${name}/nieuw`).to.equal(200);
+      }
+      for (const url of [klant.url, verzoek.url, cm.url, vcm.url]) {
+        const page = await c.get(`/admin/${url.split('/').slice(-2).join('/')}`);
+        expect(page.status, url).to.equal(200);
+      }
+      const verzoekPage = await c.get(`/admin/verzoeken/${uuidOf(verzoek.url)}`);
+      expect(verzoekPage.html).to.include(`href="/admin/verzoekcontactmomenten/${uuidOf(vcm.url)}"`);
+      expect(verzoekPage.html).to.include(`href="/admin/klanten/${uuidOf(klant.url)}"`);
+      expect((await c.get('/admin/nietsbestaands')).status).to.equal(404);
+      expect((await c.get('/admin/klanten/not-a-uuid')).status).to.equal(404);
+    });
+
     it('lists contactmomenten by klant, kanaal and date, and links each to its klant', async () => {
       const klant = await newKlant();
       const cm = { bronorganisatie: '123456782', medewerker: 'https://medewerkers.example/api/v1/medewerkers/1' };
