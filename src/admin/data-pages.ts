@@ -206,8 +206,10 @@ export function dataPages(kit: AdminKit): express.Router {
     kit.need('editor'),
     kit.h(async (req, res) => {
       const r = resourceOf(req);
-      const subjectType = typeof req.query['subjectType'] === 'string' ? req.query['subjectType'] : undefined;
-      if (r.def.name === 'klanten' && !identificationSchema(subjectType)) {
+      const chosen = typeof req.query['subjectType'] === 'string' ? req.query['subjectType'] : undefined;
+      // "geen": a klant known only by its subject URL, without identification fields.
+      const subjectType = chosen === 'geen' ? undefined : chosen;
+      if (r.def.name === 'klanten' && chosen !== 'geen' && !identificationSchema(subjectType)) {
         return kit.render(res, 'choose.njk', {
           title: 'Nieuwe klant',
           section: 'klanten',
@@ -216,7 +218,10 @@ export function dataPages(kit: AdminKit): express.Router {
       }
       const { fields } = formOf(r, subjectType);
       const preset: Json = subjectType ? { subjectType } : {};
-      for (const f of fields) if (typeof req.query[f.name] === 'string') preset[f.name] = req.query[f.name]; // e.g. ?verzoek=<url>
+      for (const f of fields) {
+        const v = req.query[f.name];
+        if (typeof v === 'string' && f.name !== 'subjectType') preset[f.name] = v; // e.g. ?verzoek=<url>
+      }
       const values = {
         ...inputToForm(fields, {}),
         ...Object.fromEntries(Object.entries(preset).map(([k, v]) => [k, String(v)])),
@@ -311,6 +316,7 @@ export function dataPages(kit: AdminKit): express.Router {
         bsnShown: o.showBsn === true,
         copy: r.workingCopies ? await workingCopies.find(ctx, uuid) : undefined,
         canEdit: hasRole(me.role, 'editor'),
+        canApprove: hasRole(me.role, 'approver'),
         children,
         documents,
         linkProblems: o.linkProblems,
@@ -431,6 +437,7 @@ export function dataPages(kit: AdminKit): express.Router {
     kit.need('editor'),
     kit.h(async (req, res) => {
       const r = resourceOf(req);
+      if (r.workingCopies && !hasRole(kit.me(res).role, 'approver')) return refuseKlantDelete(res);
       const uuid = uuidParam(req);
       const row = await resource.get(ctx, r.def, uuid);
       kit.render(res, 'confirm.njk', {
@@ -450,6 +457,7 @@ export function dataPages(kit: AdminKit): express.Router {
     kit.need('editor'),
     kit.h(async (req, res) => {
       const r = resourceOf(req);
+      if (r.workingCopies && !hasRole(kit.me(res).role, 'approver')) return refuseKlantDelete(res);
       const uuid = uuidParam(req);
       const row = await resource.get(ctx, r.def, uuid);
       const before = r.def.toApi(row, urls);
@@ -458,6 +466,15 @@ export function dataPages(kit: AdminKit): express.Router {
       res.redirect(303, `/admin/${r.def.name}?ok=verwijderd`);
     }),
   );
+
+  // A klant's edits need a second person; deleting one (no copy to review) needs at least an approver.
+  const refuseKlantDelete = (res: Response) =>
+    kit.render(
+      res,
+      'error.njk',
+      { title: 'Geen toegang', heading: 'Geen toegang', detail: 'Een klant verwijderen vraagt de rol approver.' },
+      403,
+    );
 
   // --- klant working copies: review, approve, reject ---
   router.get(

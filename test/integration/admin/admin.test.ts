@@ -424,6 +424,54 @@ describeApi('admin interface over HTTP', (t) => {
       }
     });
 
+    it('creates a klant through the same rules as the API, with or without a subject type', async () => {
+      const c = await as('eddy');
+      expect((await c.get('/admin/klanten/nieuw')).html).to.include('name="subjectType"');
+      const form = await c.get('/admin/klanten/nieuw?subjectType=vestiging');
+      const values = formValues(form.html, '/admin/klanten/nieuw');
+      expect(values).to.have.property('subjectIdentificatie.vestigingsNummer');
+      const created = await c.post('/admin/klanten/nieuw', {
+        ...values,
+        voornaam: 'Filiaal',
+        'subjectIdentificatie.vestigingsNummer': 'V-1',
+      });
+      expect(created.status).to.equal(303);
+      const list = (await t.api().get('/api/v1/klanten')).body;
+      expect(list[0]).to.deep.include({ voornaam: 'Filiaal', subjectType: 'vestiging' });
+      expect(list[0].subjectIdentificatie).to.include({ vestigingsNummer: 'V-1' });
+
+      const bare = formValues((await c.get('/admin/klanten/nieuw?subjectType=geen')).html, '/admin/klanten/nieuw');
+      expect(bare).not.to.have.property('subjectIdentificatie.inpBsn');
+      const refused = await c.post('/admin/klanten/nieuw', bare);
+      expect(refused.status).to.equal(400);
+      expect(refused.html).to.include('subject or subjectIdentificatie must be provided');
+      const ok = await c.post('/admin/klanten/nieuw', {
+        ...bare,
+        subject: 'https://brp.example/api/v1/ingeschrevenpersonen/1',
+      });
+      expect(ok.status).to.equal(303);
+      expect((await t.api().get('/api/v1/klanten')).body).to.have.length(2);
+    });
+
+    it('lets only an approver delete a klant, and not while a working copy waits', async () => {
+      const klant = await newKlant();
+      const uuid = uuidOf(klant.url);
+      const editor = await as('eddy');
+      expect((await editor.post(`/admin/klanten/${uuid}/verwijderen`)).status).to.equal(403);
+      const page = await editor.get(`/admin/klanten/${uuid}/bewerken`);
+      await editor.post(`/admin/klanten/${uuid}/bewerken`, {
+        ...formValues(page.html, `/admin/klanten/${uuid}/bewerken`),
+        voornaam: 'X',
+      });
+      const approver = await as('anton');
+      const blocked = await approver.post(`/admin/klanten/${uuid}/verwijderen`);
+      expect(blocked.status).to.equal(409);
+      expect(blocked.html).to.include('werkkopie');
+      await approver.post(`/admin/klanten/${uuid}/werkkopie/afkeuren`);
+      expect((await approver.post(`/admin/klanten/${uuid}/verwijderen`)).status).to.equal(303);
+      expect((await t.api().get(klant.url)).status).to.equal(404);
+    });
+
     it('guards the klant inside the write statement itself', async () => {
       const klant = await newKlant();
       const uuid = uuidOf(klant.url);
