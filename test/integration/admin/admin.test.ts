@@ -225,6 +225,30 @@ describeApi('admin interface over HTTP', (t) => {
       expect(table).to.include('••••••333');
     });
 
+    it('searches the klantnummer once that column exists', async () => {
+      const c = await as('vera');
+      const db = t.db();
+      if (!(await db.schema.hasColumn('klanten', 'klantnummer'))) {
+        expect((await c.get('/admin/klanten')).html).not.to.include('name="klantnummer"');
+        await db.schema.alterTable('klanten', (table) => table.string('klantnummer', 8));
+      }
+      const klant = await newKlant();
+      await db('klanten')
+        .where({ uuid: uuidOf(klant.url) })
+        .update({ klantnummer: 'K123' });
+      await newKlant({ ...KLANT, voornaam: 'Bram' });
+      const other = await startApp(db); // the column is looked up once per start
+      try {
+        const there = c.at(other.api.baseUrl);
+        const page = await there.get('/admin/klanten?klantnummer=K123');
+        expect(page.html).to.include('name="klantnummer"');
+        const table = page.html.slice(page.html.indexOf('<table'));
+        expect(table).to.include('Anna').and.not.include('Bram');
+      } finally {
+        await other.close();
+      }
+    });
+
     it('pages by keyset', async () => {
       for (let i = 0; i < 27; i++) await newKlant({ ...KLANT, voornaam: `K${String(i).padStart(2, '0')}` });
       const c = await as('vera');
