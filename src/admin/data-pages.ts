@@ -85,7 +85,7 @@ export function dataPages(kit: AdminKit): express.Router {
     if (params.length) throw invalid(params);
   };
 
-  const fieldsOfRow = (api: Json, showBsn: boolean): Cell[] & { label?: string }[] => {
+  const fieldsOfRow = (api: Json, showBsn: boolean): (Cell & { label: string })[] => {
     const out: (Cell & { label: string })[] = [];
     const walk = (value: unknown, path: string) => {
       if (value && typeof value === 'object' && !Array.isArray(value)) {

@@ -22,9 +22,10 @@ export async function append(
 ): Promise<void> {
   await db(TABLE).insert({
     at: e.at ?? Date.now(),
-    username: e.username,
-    action: e.action,
-    target: e.target ?? '',
+    // Cut to the columns' sizes: a failed login records whatever was typed as the username.
+    username: e.username.slice(0, 100),
+    action: e.action.slice(0, 100),
+    target: (e.target ?? '').slice(0, 1000),
     before: json(e.before),
     after: json(e.after),
   });
