@@ -110,8 +110,9 @@ export class SessionManager {
     address: string,
   ): Promise<{ ok: true; token: string; user: users.AdminUser } | { ok: false; locked: boolean }> {
     const now = Date.now();
-    const userKey = `user:${username.toLowerCase()}`;
-    const addressKey = `addr:${address}`;
+    // Usernames have at most 100 characters; anything longer typed here counts as its first 100.
+    const userKey = `user:${username.slice(0, 100).toLowerCase()}`;
+    const addressKey = `addr:${address.slice(0, 100)}`;
     if ((await throttle.lockedUntil(this.db, userKey, now)) || (await throttle.lockedUntil(this.db, addressKey, now))) {
       return { ok: false, locked: true };
     }
