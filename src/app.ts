@@ -6,6 +6,7 @@ import * as applicaties from './db/applicaties.js';
 import type { Db } from './db/knex.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
+import { adminRouter } from './admin/router.js';
 import { createBackend } from './api/backend.js';
 import { resourceHandlers, type WriteHooks } from './api/handlers.js';
 import { KLANTEN_API_PATH, KLANTEN_API_VERSION, klantenApiHandlers } from './api/klanten-api.js';
@@ -106,8 +107,23 @@ export async function createApp(deps: AppDeps): Promise<express.Express> {
       log,
     }),
   );
+  // The admin interface for people (HTML, sessions); the same domain layer as the API.
+  app.use(
+    '/admin',
+    adminRouter({
+      db,
+      ctx,
+      definition: spec.definition,
+      publicUrl: config.publicUrl,
+      log,
+      http,
+      idleMinutes: config.admin.idleMinutes,
+    }),
+  );
   app.use((req, res) => {
-    const problem: Problem = notFound(`Nothing at ${req.path}; the APIs live under /api/v1 and ${KLANTEN_API_PATH}.`);
+    const problem: Problem = notFound(
+      `Nothing at ${req.path}; the APIs live under /api/v1 and ${KLANTEN_API_PATH}, the admin under /admin.`,
+    );
     res.status(404).type('application/problem+json').send(problem.toJson(config.publicUrl));
   });
   return app;

@@ -14,6 +14,9 @@ import { Urls } from './domain/urls.js';
 import { registeredServicesHttp } from './remote/http.js';
 import { createSync } from './sync/index.js';
 import { reconcile } from './sync/reconcile.js';
+import { createInterface } from 'node:readline/promises';
+import * as adminUsers from './db/admin-users.js';
+import { hashPassword, passwordProblem, randomPassword } from './admin/passwords.js';
 
 /** Runs `fn` with a migrated database and closes it afterwards. */
 async function withDb<T>(fn: (db: Db, config: Config) => Promise<T>): Promise<T> {
@@ -276,6 +279,83 @@ program
           userRepresentation: o.userRepresentation,
         }),
       );
+    }),
+  );
+
+/**
+ * A password typed by a person (not echoed) or the first line of piped input. Never from an
+ * argument: those end up in shell histories and process lists.
+ */
+async function askPassword(): Promise<string> {
+  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY });
+  if (process.stdin.isTTY) {
+    process.stdout.write('Password (at least 12 characters): ');
+    (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = () => undefined;
+  }
+  const answer = await rl.question('');
+  rl.close();
+  if (process.stdin.isTTY) process.stdout.write('\n');
+  const problem = passwordProblem(answer);
+  if (problem)
+    throw new Error(
+      problem.replace('Een wachtwoord heeft minstens 12 tekens.', 'a password needs at least 12 characters'),
+    );
+  return answer;
+}
+
+/** The password to set: asked (--ask) or a random one that is printed once. */
+async function newPassword(ask: boolean): Promise<{ password: string; printed: boolean }> {
+  return ask ? { password: await askPassword(), printed: false } : { password: randomPassword(), printed: true };
+}
+
+const user = program.command('user').description('people who use the admin interface (/admin)');
+user
+  .command('add')
+  .description('add an admin interface user; prints a random password unless --ask')
+  .requiredOption('--username <name>')
+  .addOption(new Option('--role <role>', 'what the user may do').choices([...adminUsers.ROLES]).makeOptionMandatory())
+  .option('--ask', 'ask for the password (or read it from standard input) instead of generating one', false)
+  .action((o: { username: string; role: adminUsers.Role; ask: boolean }) =>
+    withDb(async (db) => {
+      if (!/^[\w.@-]{1,100}$/.test(o.username)) throw new Error('a username has 1-100 letters, digits or . _ - @');
+      const { password, printed } = await newPassword(o.ask);
+      if (
+        !(await adminUsers.add(db, { username: o.username, role: o.role, passwordHash: await hashPassword(password) }))
+      )
+        throw new Error(`user ${o.username} exists already`);
+      out(`user ${o.username} (${o.role}) added${printed ? `; password (shown once): ${password}` : ''}`);
+    }),
+  );
+user
+  .command('list')
+  .description('list admin interface users and their roles')
+  .action(() =>
+    withDb(async (db) => {
+      for (const u of await adminUsers.list(db))
+        out(`${u.username}\t${u.role}\t${new Date(u.createdAt).toISOString()}`);
+    }),
+  );
+user
+  .command('remove')
+  .description('remove an admin interface user (their sessions end)')
+  .requiredOption('--username <name>')
+  .action((o: { username: string }) =>
+    withDb(async (db) => {
+      if (!(await adminUsers.remove(db, o.username))) throw new Error(`no user ${o.username}`);
+      out(`user ${o.username} removed`);
+    }),
+  );
+user
+  .command('passwd')
+  .description("set a new password (random and printed unless --ask); the user's sessions end")
+  .requiredOption('--username <name>')
+  .option('--ask', 'ask for the password (or read it from standard input)', false)
+  .action((o: { username: string; ask: boolean }) =>
+    withDb(async (db) => {
+      const { password, printed } = await newPassword(o.ask);
+      if (!(await adminUsers.setPassword(db, o.username, await hashPassword(password))))
+        throw new Error(`no user ${o.username}`);
+      out(`password of ${o.username} changed${printed ? `; new password (shown once): ${password}` : ''}`);
     }),
   );
 

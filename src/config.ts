@@ -83,6 +83,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
         default: true,
         desc: 'Create a demo API client on the first start of an empty database',
       }),
+      KIC_CREATE_FIRST_ADMIN: bool({
+        default: true,
+        desc: 'Create an admin user with a random password on the first start of an empty database',
+      }),
+      KIC_ADMIN_IDLE_MINUTES: num({ default: 30, desc: 'An admin session ends after this many minutes without use' }),
       LOG_LEVEL: str({ choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' }),
     },
     {
@@ -109,6 +114,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       inProcess: e.KIC_SYNC_WORKER,
     },
     createDemoClient: e.KIC_CREATE_DEMO_CLIENT,
+    admin: { createFirst: e.KIC_CREATE_FIRST_ADMIN, idleMinutes: e.KIC_ADMIN_IDLE_MINUTES },
     logLevel: e.LOG_LEVEL,
   });
 }

@@ -8,6 +8,8 @@ import { migrateToLatest } from './db/migrate.js';
 import type { Logger } from './logger.js';
 import { createSync } from './sync/index.js';
 import { SCOPES } from './auth/scopes.js';
+import { hashPassword, randomPassword } from './admin/passwords.js';
+import * as adminUsers from './db/admin-users.js';
 
 export interface RunningServer {
   server: Server;
@@ -28,6 +30,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const applied = await migrateToLatest(db);
   if (applied.length) log.info({ applied }, 'database migrated');
   if (config.createDemoClient && (await applicaties.count(db)) === 0) await createDemoClient(db, config, log);
+  if (config.admin.createFirst) await createFirstAdmin(db, config, log);
 
   // The outbox worker runs here unless KIC_SYNC_WORKER=false (then `kic worker` runs it alone).
   const sync = config.sync.inProcess ? createSync({ config, db, log }) : undefined;
@@ -72,6 +75,32 @@ async function createDemoClient(db: Db, config: Config, log: Logger): Promise<vo
       '  Get a token for it with:',
       `    ./bin/kic.js token --client-id ${DEMO_CLIENT_ID}`,
       `  and call the API: curl -H "Authorization: Bearer <token>" ${config.publicUrl}/api/v1/klanten`,
+      '',
+    ].join('\n') + '\n',
+  );
+}
+
+export const FIRST_ADMIN = 'admin';
+
+/** The first start of an empty database gets one admin user; its password is printed once. */
+async function createFirstAdmin(db: Db, config: Config, log: Logger): Promise<void> {
+  if ((await adminUsers.count(db)) > 0) return;
+  const password = randomPassword();
+  if (
+    !(await adminUsers.addIfNone(db, {
+      username: FIRST_ADMIN,
+      passwordHash: await hashPassword(password),
+      role: 'admin',
+    }))
+  )
+    return; // another instance was first
+  log.info({ username: FIRST_ADMIN }, 'created the first admin user');
+  process.stderr.write(
+    [
+      '',
+      `  The admin interface: ${config.publicUrl}/admin`,
+      `  An admin user was created: username "${FIRST_ADMIN}", password "${password}" (shown once).`,
+      '  Add people with: ./bin/kic.js user add --username <name> --role viewer|editor|approver|admin',
       '',
     ].join('\n') + '\n',
   );

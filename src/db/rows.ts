@@ -27,18 +27,43 @@ export async function insert(db: Db, table: string, values: Record<string, unkno
   return (await findByUuid(db, table, values['uuid'] as string))!;
 }
 
+/**
+ * Rows of another table that hold a row (e.g. a klant's pending working copy): a guarded write
+ * leaves a held row alone. Callers lock the row first (findByUuidForUpdate, in the same
+ * transaction), so a hold taken under that lock is committed and seen by the guard in the write
+ * statement itself (PostgreSQL re-evaluates no subquery after a row-lock wait; SQLite has one writer).
+ */
+export interface Hold {
+  table: string;
+  column: string;
+}
+
+function byUuid(db: Db, table: string, uuid: string, unlessHeldBy?: Hold) {
+  const query = db(table).where({ uuid });
+  if (unlessHeldBy)
+    query.whereNotExists(db(unlessHeldBy.table).select(unlessHeldBy.column).where(unlessHeldBy.column, uuid));
+  return query;
+}
+
+/** Updates the row unless it is held; undefined when nothing was updated (gone or held). */
 export async function updateByUuid(
   db: Db,
   table: string,
   uuid: string,
   values: Record<string, unknown>,
+  unlessHeldBy?: Hold,
 ): Promise<Row | undefined> {
-  await db(table).where({ uuid }).update(values);
+  if ((await byUuid(db, table, uuid, unlessHeldBy).update(values)) === 0) return undefined;
   return findByUuid(db, table, uuid);
 }
 
-export async function deleteByUuid(db: Db, table: string, uuid: string): Promise<boolean> {
-  return (await db(table).where({ uuid }).delete()) > 0;
+export async function deleteByUuid(db: Db, table: string, uuid: string, unlessHeldBy?: Hold): Promise<boolean> {
+  return (await byUuid(db, table, uuid, unlessHeldBy).delete()) > 0;
+}
+
+/** True when a row of `hold.table` holds `uuid`. */
+export async function isHeld(db: Db, hold: Hold, uuid: string): Promise<boolean> {
+  return (await db(hold.table).where(hold.column, uuid).first(hold.column)) !== undefined;
 }
 
 /** Equality filters on columns; a list of values means "any of these". */

@@ -3,7 +3,7 @@ import { invalid, type InvalidParam } from '../errors.js';
 import { klantAuditRecorder } from './audit.js';
 import { buildFilters, type FilterDef } from './filters.js';
 import { identificationColumns } from './klant-store.js';
-import { subjectIdentification } from './klanten.js';
+import { KLANT_HELD_BY_WORKING_COPY, subjectIdentification } from './klanten.js';
 import type { Json, ListFilters, ResourceDef, Row } from './resource.js';
 import { Problems, parseJson, rsin, text } from './validation.js';
 
@@ -158,6 +158,8 @@ export const klantenV1: ResourceDef = {
 
   uniqueProblem: NOT_UNIQUE,
   recordWrite: (ctx, change) => recordWrite(ctx, change),
+
+  heldBy: KLANT_HELD_BY_WORKING_COPY,
 
   async afterRemove(_row, ctx) {
     ctx.sync?.nudge(); // the cascade may have removed verzoekinformatieobjecten: mirror that now

@@ -1,3 +1,5 @@
+import { HOLDS_KLANT } from '../db/working-copies.js';
+import { conflict } from '../errors.js';
 import { klantAuditRecorder } from './audit.js';
 import { defaultBronorganisatie, identificationColumns } from './klant-store.js';
 import type { DomainContext, Json, ResourceDef, Row } from './resource.js';
@@ -5,7 +7,7 @@ import { checkRsin } from './rsin.js';
 import { Problems, parseJson, text } from './validation.js';
 
 /** The spec's schema with the identification of each subject type (Klant's discriminator). */
-const IDENTIFICATION_SCHEMA: Record<string, string> = {
+export const IDENTIFICATION_SCHEMA: Record<string, string> = {
   natuurlijk_persoon: 'NatuurlijkPersoon',
   niet_natuurlijk_persoon: 'NietNatuurlijkPersoon',
   vestiging: 'Vestiging',
@@ -73,6 +75,19 @@ export function subjectIdentification(
 }
 
 const recordLegacyWrite = klantAuditRecorder((row, ctx) => klanten.toApi(row, ctx.urls));
+
+/**
+ * An edit made in the admin waits for approval as a working copy; meanwhile nobody changes the
+ * klant, through either API (both klant views carry this hold).
+ */
+export const KLANT_HELD_BY_WORKING_COPY: NonNullable<ResourceDef['heldBy']> = {
+  ...HOLDS_KLANT,
+  problem: () =>
+    conflict(
+      'working-copy-exists',
+      'Deze klant kan niet gewijzigd of verwijderd worden: er wacht een werkkopie op goedkeuring in de beheeromgeving.',
+    ),
+};
 
 /** Someone the municipality is in contact with: a person, an organisation or a branch of one. */
 export const klanten: ResourceDef = {
@@ -153,4 +168,6 @@ export const klanten: ResourceDef = {
   async afterRemove(_row, ctx) {
     ctx.sync?.nudge(); // the cascade may have removed verzoekinformatieobjecten: mirror that now
   },
+
+  heldBy: KLANT_HELD_BY_WORKING_COPY,
 };

@@ -3,7 +3,7 @@ import type { Db } from '../db/knex.js';
 import { isUniqueViolation } from '../db/knex.js';
 import * as rows from '../db/rows.js';
 import type { Filters, Row } from '../db/rows.js';
-import { invalid, invalidParam, notFound, type InvalidParam } from '../errors.js';
+import { invalid, invalidParam, notFound, type InvalidParam, type Problem } from '../errors.js';
 import type { Actor, WriteChange } from './audit.js';
 import type { RemoteChecks } from './remote.js';
 import type { Shapes } from './shapes.js';
@@ -68,6 +68,12 @@ export interface ResourceDef {
   insertAttempts?: number;
   /** Records a write (the audit trail); runs in the write's transaction, so both or neither are stored. */
   recordWrite?(ctx: DomainContext, change: WriteChange): Promise<void>;
+  /**
+   * Rows elsewhere that hold a row of this resource against change (a klant's pending working
+   * copy): update and remove then refuse with `problem`. The check is part of the write statement,
+   * so a hold taken concurrently is never overrun.
+   */
+  heldBy?: rows.Hold & { problem(): Problem };
 }
 
 const DEFAULT_UNIQUE: InvalidParam = {
@@ -106,9 +112,9 @@ export async function listPage(
   return { count, rows: page };
 }
 
-/** Runs a write and its record in one transaction when the resource records writes. */
-function recorded<T>(ctx: DomainContext, def: ResourceDef, write: (c: DomainContext) => Promise<T>): Promise<T> {
-  if (!def.recordWrite) return write(ctx);
+/** Runs a write with its guard (heldBy) and its record (recordWrite) in one transaction, when it has either. */
+function transactional<T>(ctx: DomainContext, def: ResourceDef, write: (c: DomainContext) => Promise<T>): Promise<T> {
+  if (!def.recordWrite && !def.heldBy) return write(ctx);
   return ctx.db.transaction((trx) => write({ ...ctx, db: trx }));
 }
 
@@ -122,7 +128,7 @@ export async function create(ctx: DomainContext, def: ResourceDef, input: Json):
     const columns = await def.toColumns(input, ctx);
     let row: Row;
     try {
-      row = await recorded(ctx, def, async (c) => {
+      row = await transactional(ctx, def, async (c) => {
         const inserted = await rows.insert(c.db, def.name, {
           uuid: randomUUID(),
           ...columns,
@@ -152,6 +158,43 @@ export async function update(
   partial: boolean,
 ): Promise<Row> {
   const existing = await get(ctx, def, uuid);
+  await refuseIfHeld(ctx, def, uuid);
+  const columns = await validateUpdate(ctx, def, existing, input, partial);
+  try {
+    return await transactional(ctx, def, async (c) => {
+      // The row just before this write, locked (PostgreSQL): a hold taken meanwhile is seen by the
+      // guarded statement, and concurrent writes record a gapless chain.
+      const before = (await rows.findByUuidForUpdate(c.db, def.name, uuid)) ?? existing;
+      const row = await rows.updateByUuid(
+        c.db,
+        def.name,
+        uuid,
+        { ...columns, ...timestamps(def, Date.now(), false) },
+        def.heldBy,
+      );
+      if (!row) {
+        await refuseIfHeld(c, def, uuid);
+        throw notFound();
+      }
+      await def.recordWrite?.(c, { action: partial ? 'partial_update' : 'update', before, after: row });
+      return row;
+    });
+  } catch (err) {
+    throw translateWriteError(def, err);
+  }
+}
+
+/**
+ * The column values an update of `existing` with `input` would write, after every rule an update
+ * applies (immutable fields, then the create validation); writes nothing.
+ */
+export async function validateUpdate(
+  ctx: DomainContext,
+  def: ResourceDef,
+  existing: Row,
+  input: Json,
+  partial: boolean,
+): Promise<Record<string, unknown>> {
   const current = def.toApi(existing, ctx.urls);
   const changed = (def.immutable ?? []).filter(
     // As vng-api-common's IsImmutableValidator: "" means "not given" (a verzoek keeps its identificatie).
@@ -170,30 +213,27 @@ export async function update(
     );
   }
   const merged = partial ? { ...withoutUrl(current), ...input } : input;
-  const columns = await def.toColumns(merged, ctx, existing, input);
-  try {
-    return await recorded(ctx, def, async (c) => {
-      // The row just before this write, for the record: locked, so concurrent writes record a gapless chain.
-      const before = def.recordWrite ? ((await rows.findByUuidForUpdate(c.db, def.name, uuid)) ?? existing) : existing;
-      const row = await rows.updateByUuid(c.db, def.name, uuid, { ...columns, ...timestamps(def, Date.now(), false) });
-      if (!row) throw notFound();
-      await def.recordWrite?.(c, { action: partial ? 'partial_update' : 'update', before, after: row });
-      return row;
-    });
-  } catch (err) {
-    throw translateWriteError(def, err);
-  }
+  return def.toColumns(merged, ctx, existing, input);
 }
 
 export async function remove(ctx: DomainContext, def: ResourceDef, uuid: string): Promise<void> {
   const existing = await get(ctx, def, uuid);
+  await refuseIfHeld(ctx, def, uuid);
   await def.beforeRemove?.(existing, ctx);
-  await recorded(ctx, def, async (c) => {
-    const before = def.recordWrite ? await rows.findByUuidForUpdate(c.db, def.name, uuid) : existing;
-    if (!before || !(await rows.deleteByUuid(c.db, def.name, uuid))) throw notFound();
+  await transactional(ctx, def, async (c) => {
+    // Locked first (PostgreSQL), so a hold or a concurrent writer committed meanwhile is seen.
+    const before = await rows.findByUuidForUpdate(c.db, def.name, uuid);
+    if (!before || !(await rows.deleteByUuid(c.db, def.name, uuid, def.heldBy))) {
+      await refuseIfHeld(c, def, uuid);
+      throw notFound();
+    }
     await def.recordWrite?.(c, { action: 'destroy', before });
   });
   await def.afterRemove?.(existing, ctx);
+}
+
+async function refuseIfHeld(ctx: DomainContext, def: ResourceDef, uuid: string): Promise<void> {
+  if (def.heldBy && (await rows.isHeld(ctx.db, def.heldBy, uuid))) throw def.heldBy.problem();
 }
 
 const MUTABLE: ReadonlySet<ResourceName> = new Set(['klanten', 'contactmomenten', 'verzoeken']);

@@ -1,3 +1,4 @@
+import { closeBrowser } from './browser.js';
 import { buildTemplates, dropTemplates } from './databases.js';
 
 // Mocha root hooks: the migrated SQLite and PostgreSQL templates are built once per run.
@@ -8,6 +9,7 @@ export const mochaHooks = {
   },
   async afterAll(this: Mocha.Context) {
     this.timeout(60_000);
+    await closeBrowser();
     await dropTemplates();
   },
 };

@@ -43,12 +43,10 @@ describeApi('HTTP protocol of the API', (t) => {
   });
 
   it('answers 415 for a body that is not JSON, and treats an empty body as {}', async () => {
-    const res = await t
-      .api()
-      .request('POST', '/api/v1/contactmomenten', undefined, {
-        raw: 'a=b',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      });
+    const res = await t.api().request('POST', '/api/v1/contactmomenten', undefined, {
+      raw: 'a=b',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expect(res.status).to.equal(415);
     expect(res.body.code).to.equal('unsupported_media_type');
     const empty = await t.api().request('POST', '/api/v1/contactmomenten');
@@ -61,12 +59,10 @@ describeApi('HTTP protocol of the API', (t) => {
   });
 
   it('answers malformed JSON with 400 parse_error and stores nothing', async () => {
-    const res = await t
-      .api()
-      .request('POST', '/api/v1/contactmomenten', undefined, {
-        raw: '{"bronorganisatie": ',
-        headers: { 'content-type': 'application/json' },
-      });
+    const res = await t.api().request('POST', '/api/v1/contactmomenten', undefined, {
+      raw: '{"bronorganisatie": ',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.status).to.equal(400);
     expect(res.body.code).to.equal('parse_error');
     expect(await t.db()('contactmomenten')).to.have.length(0);

@@ -202,13 +202,11 @@ describeApi('verzoekcontactmomenten', (t) => {
     it('refuses a URL of another resource type with invalid-type named after the filter', async () => {
       const verzoek = await createVerzoek();
       const contactmoment = await createContactmoment();
-      const klant = await t
-        .api()
-        .post('/api/v1/klanten', {
-          subjectType: 'natuurlijk_persoon',
-          subject: 'https://personen.example/1',
-          emailadres: 'a@b.nl',
-        });
+      const klant = await t.api().post('/api/v1/klanten', {
+        subjectType: 'natuurlijk_persoon',
+        subject: 'https://personen.example/1',
+        emailadres: 'a@b.nl',
+      });
       const forVerzoek = await list({ verzoek: klant.body.url });
       expect(forVerzoek.status).to.equal(400);
       expect(codes(forVerzoek.body)).to.deep.equal(['verzoek:invalid-type']);

@@ -97,13 +97,11 @@ describeApi('verzoekproducten', (t) => {
     });
 
     it('requires an existing verzoek', async () => {
-      const klant = await t
-        .api()
-        .post('/api/v1/klanten', {
-          subjectType: 'natuurlijk_persoon',
-          subject: 'https://personen.example/1',
-          emailadres: 'a@b.nl',
-        });
+      const klant = await t.api().post('/api/v1/klanten', {
+        subjectType: 'natuurlijk_persoon',
+        subject: 'https://personen.example/1',
+        emailadres: 'a@b.nl',
+      });
       const cases: [unknown, string][] = [
         [undefined, 'verzoek:required'],
         [`${t.api().baseUrl}/api/v1/verzoeken/${randomUUID()}`, 'verzoek:does_not_exist'],
