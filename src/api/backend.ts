@@ -4,6 +4,7 @@ import type { Authenticator } from '../auth/authenticator.js';
 import type { Caller } from '../auth/jwt-zgw.js';
 import { Problem, invalid, methodNotAllowed, notFound } from '../errors.js';
 import type { Reply } from './reply.js';
+import { compileRouting } from './routing.js';
 import { classify } from './validation-errors.js';
 import type { OperationHandler } from './handlers.js';
 
@@ -115,5 +116,6 @@ export async function createBackend(o: BackendOptions): Promise<OpenAPIBackend> 
   // openapi-backend rebuilds its operation list on every request; it never changes after init.
   const operations = api.router.getOperations();
   api.router.getOperations = () => operations;
+  compileRouting(api.router);
   return api;
 }

@@ -21,13 +21,14 @@ export function createDb(config: DatabaseConfig, options: { poolMax?: number } =
       pool: {
         min: 1,
         max: 1, // one connection: SQLite has one writer anyway, and transactions must not interleave
-        afterCreate: (conn: { pragma: (s: string) => unknown }, done: (err: Error | null, conn: unknown) => void) => {
+        afterCreate: (conn: SqliteConnection, done: (err: Error | null, conn: unknown) => void) => {
           // WAL lets the sqlite3 CLI and other processes read and write while we hold the file open;
           // busy_timeout makes a writer wait for the lock instead of failing at once.
           conn.pragma('journal_mode = WAL');
           conn.pragma('synchronous = NORMAL');
           conn.pragma('foreign_keys = ON');
           conn.pragma('busy_timeout = 5000');
+          cacheStatements(conn);
           done(null, conn);
         },
       },
@@ -38,6 +39,44 @@ export function createDb(config: DatabaseConfig, options: { poolMax?: number } =
     connection: { connectionString: config.connectionString },
     pool: { min: 0, max: options.poolMax ?? 10 },
   });
+}
+
+interface SqliteConnection {
+  pragma(s: string): unknown;
+  prepare(sql: string): SqliteStatement;
+}
+interface SqliteStatement {
+  readonly reader: boolean;
+  readonly busy: boolean;
+}
+
+const STATEMENT_CACHE_SIZE = 200;
+
+/**
+ * knex prepares every query anew on better-sqlite3 (a prepare costs as much as running a
+ * single-row select). The connection remembers its most recent statements by SQL text instead.
+ * Reuse is safe: knex runs one query at a time on this single connection and better-sqlite3
+ * runs each to completion synchronously; a statement still iterating (busy) is never handed out;
+ * SQLite re-prepares a statement by itself when the schema changes under it. DDL is not kept.
+ */
+function cacheStatements(conn: SqliteConnection): void {
+  const prepare = conn.prepare.bind(conn);
+  const cache = new Map<string, SqliteStatement>();
+  conn.prepare = (sql: string) => {
+    const hit = cache.get(sql);
+    if (hit && !hit.busy) {
+      // Map order is insertion order: move the hit to the end so the oldest unused goes first.
+      cache.delete(sql);
+      cache.set(sql, hit);
+      return hit;
+    }
+    const statement = prepare(sql);
+    if (/^\s*(select|insert|update|delete|with)\b/i.test(sql)) {
+      cache.set(sql, statement);
+      if (cache.size > STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+    }
+    return statement;
+  };
 }
 
 export type Dialect = 'sqlite' | 'pg';
