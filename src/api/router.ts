@@ -67,7 +67,14 @@ export function apiRouter(o: ApiRouterOptions): express.Router {
   router.get('/schema/openapi.yaml', (_req, res) => void res.type('application/yaml').send(o.spec.text));
   router.get('/schema/openapi.json', (_req, res) => void res.type('application/json').send(o.spec.json));
   router.use(negotiate);
-  router.use(express.json({ type: () => true, limit: '1mb', strict: true }));
+  const json = express.json({ type: () => true, limit: '1mb', strict: true });
+  // As body-parser does for a request without a body (type-is hasBody), minus its bookkeeping.
+  router.use((req, res, next) => {
+    if (req.headers['transfer-encoding'] !== undefined || !isNaN(req.headers['content-length'] as unknown as number))
+      return json(req, res, next);
+    if (req.body === undefined) req.body = undefined; // an own property, as body-parser leaves it
+    next();
+  });
   router.use((req, res, next) => {
     // No trailing slashes in this standard: `/klanten/` is not `/klanten` (openapi-backend would strip it).
     if (req.path.length > 1 && req.path.endsWith('/')) return next(notFound());

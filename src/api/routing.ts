@@ -53,6 +53,10 @@ export function compileRouting(router: OpenAPIRouter): void {
   const isUnderApiRoot = (path: string) =>
     router.apiRoot === '/' ? path.startsWith('/') : path === root || path.startsWith(`${root}/`);
 
+  const parsed = new WeakMap<
+    Request,
+    { normalized: Request; headers: Record<string, string | string[]>; requestBody: unknown; relativePath: string }
+  >();
   const original = {
     parseRequest: router.parseRequest.bind(router),
   };
@@ -95,26 +99,31 @@ export function compileRouting(router: OpenAPIRouter): void {
     ) {
       return original.parseRequest(req, operation);
     }
-    let requestBody = req.body;
-    if (req.body && typeof req.body !== 'object') {
-      try {
-        requestBody = JSON.parse((req.body as { toString(): string }).toString());
-      } catch {
-        // as openapi-backend: validation reports it
+    // handleRequest parses the same request three times: the operation-independent part once.
+    let common = parsed.get(req);
+    if (!common) {
+      let requestBody = req.body;
+      if (req.body && typeof req.body !== 'object') {
+        try {
+          requestBody = JSON.parse((req.body as { toString(): string }).toString());
+        } catch {
+          // as openapi-backend: validation reports it
+        }
       }
+      const headers: Record<string, string | string[]> = {};
+      for (const [name, value] of Object.entries(req.headers)) headers[name.toLowerCase()] = value;
+      const normalized = router.normalizeRequest(req);
+      common = { normalized, headers, requestBody, relativePath: router.normalizePath(normalized.path) };
+      parsed.set(req, common);
     }
-    const headers: Record<string, string | string[]> = {};
-    for (const [name, value] of Object.entries(req.headers)) headers[name.toLowerCase()] = value;
-    const normalized = router.normalizeRequest(req);
-    let params: Record<string, string> = {};
-    if (operation) params = pathParams(routeOf.get(operation)!, router.normalizePath(normalized.path));
     return {
-      ...normalized,
-      params,
-      headers,
+      ...common.normalized,
+      params: operation ? pathParams(routeOf.get(operation)!, common.relativePath) : {},
+      // Copies: ajv may coerce parameters in place while validating.
+      headers: { ...common.headers },
       query: Object.create(Object.getPrototypeOf(query) as object) as Record<string, never>,
       cookies: {},
-      requestBody,
+      requestBody: common.requestBody,
     };
   }
 

@@ -14,7 +14,8 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 export function createDb(config: DatabaseConfig, options: { poolMax?: number } = {}): Db {
   if (config.client === 'sqlite') {
     if (config.filename !== ':memory:') mkdirSync(dirname(config.filename), { recursive: true });
-    return knexModule.knex({
+    const holder: { conn?: SqliteConnection } = {};
+    const db = knexModule.knex({
       client: 'better-sqlite3',
       connection: { filename: config.filename },
       useNullAsDefault: true,
@@ -29,10 +30,13 @@ export function createDb(config: DatabaseConfig, options: { poolMax?: number } =
           conn.pragma('foreign_keys = ON');
           conn.pragma('busy_timeout = 5000');
           cacheStatements(conn);
+          holder.conn = conn;
           done(null, conn);
         },
       },
     });
+    sqliteConnections.set(db, holder);
+    return db;
   }
   return knexModule.knex({
     client: 'pg',
@@ -41,14 +45,44 @@ export function createDb(config: DatabaseConfig, options: { poolMax?: number } =
   });
 }
 
-interface SqliteConnection {
+export interface SqliteConnection {
+  readonly open: boolean;
   pragma(s: string): unknown;
   prepare(sql: string): SqliteStatement;
 }
-interface SqliteStatement {
+export interface SqliteStatement {
   readonly reader: boolean;
   readonly busy: boolean;
+  get(...params: unknown[]): unknown;
+  run(...params: unknown[]): { changes: number };
 }
+
+/** The one connection of each SQLite Db (not of its transactions). */
+const sqliteConnections = new WeakMap<Db, { conn?: SqliteConnection }>();
+
+interface PoolState {
+  numUsed(): number;
+  numPendingAcquires(): number;
+  numPendingCreates(): number;
+}
+
+/**
+ * The SQLite connection of `db` when nothing holds it right now (no query running, no open
+ * transaction, nobody waiting for it), else undefined. A statement run on it synchronously then
+ * is exactly what knex would run after acquiring it, without the query builder, the pool's
+ * promises and four ticks per query (~60 % of a single-row read). Never for PostgreSQL or a
+ * transaction: callers fall back to knex.
+ */
+export function idleSqliteConnection(db: Db): SqliteConnection | undefined {
+  const conn = sqliteConnections.get(db)?.conn;
+  if (!conn?.open) return undefined;
+  const pool = (db.client as { pool?: PoolState }).pool;
+  if (!pool || pool.numUsed() > 0 || pool.numPendingAcquires() > 0 || pool.numPendingCreates() > 0) return undefined;
+  return conn;
+}
+
+/** An identifier quoted as knex quotes it on SQLite. */
+export const sqliteIdentifier = (name: string) => `\`${name.replace(/`/g, '``')}\``;
 
 const STATEMENT_CACHE_SIZE = 200;
 

@@ -1,21 +1,48 @@
-import type { Db } from './knex.js';
+import { idleSqliteConnection, sqliteIdentifier as q, type Db } from './knex.js';
 
 // Generic row access for the eight resource tables: each has an integer `id` (list order,
 // keyset pagination) and a unique public `uuid`. Resource-specific SQL lives next to it.
 
 export type Row = Record<string, unknown> & { id: number; uuid: string };
 
+// The single-row reads and the insert of every request take a short cut on an idle SQLite
+// connection (see idleSqliteConnection): the same SQL knex generates, on a cached statement.
+
 export async function findByUuid(db: Db, table: string, uuid: string): Promise<Row | undefined> {
+  const conn = idleSqliteConnection(db);
+  if (conn) return conn.prepare(`select * from ${q(table)} where ${q('uuid')} = ? limit ?`).get(uuid, 1) as Row;
   return (await db(table).where({ uuid }).first()) as Row | undefined;
 }
 
 export async function exists(db: Db, table: string, uuid: string): Promise<boolean> {
+  const conn = idleSqliteConnection(db);
+  if (conn)
+    return conn.prepare(`select ${q('id')} from ${q(table)} where ${q('uuid')} = ? limit ?`).get(uuid, 1) !== undefined;
   return (await db(table).where({ uuid }).first('id')) !== undefined;
 }
 
 export async function insert(db: Db, table: string, values: Record<string, unknown>): Promise<Row> {
-  await db(table).insert(values);
+  const conn = idleSqliteConnection(db);
+  const bindings = conn && sqliteBindings(values);
+  if (conn && bindings) {
+    const columns = Object.keys(values);
+    conn
+      .prepare(`insert into ${q(table)} (${columns.map(q).join(', ')}) values (${columns.map(() => '?').join(', ')})`)
+      .run(...bindings);
+  } else {
+    await db(table).insert(values);
+  }
   return (await findByUuid(db, table, values['uuid'] as string))!;
+}
+
+/** The values as knex binds them on better-sqlite3; undefined when one needs knex (raw SQL, undefined). */
+function sqliteBindings(values: Record<string, unknown>): unknown[] | undefined {
+  const out: unknown[] = [];
+  for (const v of Object.values(values)) {
+    if (v === undefined || (typeof v === 'object' && v !== null && !(v instanceof Date))) return undefined;
+    out.push(v instanceof Date ? v.valueOf() : typeof v === 'boolean' ? Number(v) : v);
+  }
+  return out;
 }
 
 export async function updateByUuid(

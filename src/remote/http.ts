@@ -1,4 +1,4 @@
-import { got, type Response } from 'got';
+import type { Got, Response } from 'got';
 import { signZgwToken } from '../auth/jwt-zgw.js';
 import type { Db } from '../db/knex.js';
 import * as services from '../db/services.js';
@@ -8,6 +8,11 @@ import { ServiceRegistry, type Service } from './services.js';
 export type FetchOutcome =
   | { ok: true; status: number; body: string; json: unknown }
   | { ok: false; reason: string; status?: number; body?: string };
+
+// got (and its dependencies) cost ~14 MB of RSS; only outgoing calls need it, which many
+// deployments (no DRC, no Autorisaties API) never make.
+let gotModule: Promise<Got> | undefined;
+const loadGot = () => (gotModule ??= import('got').then((m) => m.got));
 
 /** The URL is not under any registered service: we never fetch it. */
 export class UnregisteredUrlError extends Error {
@@ -47,6 +52,7 @@ export class RemoteHttp {
     const service = await this.serviceFor(url);
     let response: Response<string>;
     try {
+      const got = await loadGot();
       response = await got(url, {
         method,
         headers: { accept: 'application/json', ...headers, ...(await this.authHeader(service)) },
