@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import type * as Yaml from 'yaml';
 
 export const KIC_API_VERSION = '1.0.0-rc1';
 
@@ -44,7 +45,7 @@ export function loadSpec(name: string): LoadedSpec {
 
 /** The YAML as JSON text. The yaml parser is loaded only when the build's copy is missing. */
 export function yamlToJson(text: string): string {
-  const { parse } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
+  const { parse } = createRequire(import.meta.url)('yaml') as typeof Yaml;
   return JSON.stringify(parse(text));
 }
 
