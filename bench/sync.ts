@@ -52,6 +52,8 @@ const { values: args } = parseArgs({
     'sql-samples': { type: 'string', default: '30' },
     'outage-ms': { type: 'string', default: '5000' },
     'timeout-s': { type: 'string', default: '600' },
+    /** A directory for kic's V8 CPU profile (node --cpu-prof), written when kic stops. */
+    'kic-cpu-prof': { type: 'string', default: '' },
   },
 });
 const engine: Engine = args.pg ? 'pg' : 'sqlite';
@@ -144,7 +146,8 @@ interface Kic {
 async function startKic(databaseUrl: string, logFile: string): Promise<Kic> {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
+  const prof = args['kic-cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${args['kic-cpu-prof']}`] : [];
+  const child = spawn(process.execPath, [...prof, '--import', 'tsx', 'src/cli.ts', 'serve'], {
     cwd: ROOT,
     env: {
       PATH: process.env['PATH'] ?? '',

@@ -29,12 +29,28 @@ const TABLE = 'outbox';
  */
 export async function claimBatch(
   db: Db,
-  o: { ticket: string; now: number; leaseMs: number; limit: number },
+  o: {
+    ticket: string;
+    now: number;
+    leaseMs: number;
+    limit: number;
+    /** Only rows of these destinations (probes of paused ones). */
+    destinations?: readonly string[];
+    /** Only these rows (those a client waits for). */
+    ids?: readonly number[];
+    /** No rows of these destinations (paused ones). */
+    skipDestinations?: readonly string[];
+  },
 ): Promise<OutboxRow[]> {
   const due = (q: Db) =>
     q(`${TABLE} as o`)
       .select('o.id')
       .where('o.state', 'pending')
+      .modify((w) => {
+        if (o.destinations) w.whereIn('o.destination', o.destinations);
+        if (o.ids) w.whereIn('o.id', o.ids);
+        if (o.skipDestinations?.length) w.whereNotIn('o.destination', o.skipDestinations);
+      })
       .andWhere('o.available_at', '<=', o.now)
       .andWhere((w) => w.whereNull('o.locked_until').orWhere('o.locked_until', '<', o.now))
       .whereNotExists(
@@ -87,6 +103,44 @@ export async function markDone(
   const n = await db(TABLE)
     .where({ id, locked_by: ticket })
     .update({ state: 'done', locked_by: null, locked_until: null, last_error: null, result, done_at: now });
+  return n === 1;
+}
+
+/** How one delivered (or skipped) row ends; see settle. */
+export type Settlement =
+  | { id: number; ticket: string; outcome: 'done'; now: number; result: string | null }
+  | {
+      id: number;
+      ticket: string;
+      outcome: 'failed';
+      error: string;
+      permanent: boolean;
+      retryAt: number;
+      result: string | null;
+    }
+  /** Claimed but not attempted (its destination was paused meanwhile): as if never claimed. */
+  | { id: number; ticket: string; outcome: 'released' };
+
+/**
+ * Settles several rows in one transaction: one commit instead of one per row (on PostgreSQL one
+ * WAL flush, on SQLite one write lock). Each row is settled only if its ticket still holds it,
+ * as markDone/markFailed do; returns for each whether it was.
+ */
+export async function settle(db: Db, settlements: readonly Settlement[]): Promise<boolean[]> {
+  if (settlements.length === 1) return [await settleOne(db, settlements[0]!)];
+  return db.transaction(async (trx) => {
+    const out: boolean[] = [];
+    for (const s of settlements) out.push(await settleOne(trx, s));
+    return out;
+  });
+}
+
+async function settleOne(db: Db, s: Settlement): Promise<boolean> {
+  if (s.outcome === 'done') return markDone(db, s.id, s.ticket, s.now, s.result);
+  if (s.outcome === 'failed') return markFailed(db, s.id, s.ticket, s);
+  const n = await db(TABLE)
+    .where({ id: s.id, locked_by: s.ticket, state: 'pending' })
+    .update({ locked_by: null, locked_until: null, attempts: db.raw('attempts - 1') });
   return n === 1;
 }
 
