@@ -42,10 +42,16 @@ export async function claimBatch(
     skipDestinations?: readonly string[];
   },
 ): Promise<OutboxRow[]> {
+  const pg = dialectOf(db) === 'pg';
   const due = (q: Db) =>
-    q(`${TABLE} as o`)
+    q
+      // SQLite would otherwise walk every due row (the state/available_at index), testing each
+      // for an older pending sibling, and sort them: O(backlog) per claim. The partial index of
+      // pending rows in id order lets it stop after `limit`.
+      .from(pg ? `${TABLE} as o` : q.raw('?? as ?? indexed by ??', [TABLE, 'o', 'outbox_pending_idx']))
       .select('o.id')
-      .where('o.state', 'pending')
+      // A literal, not a parameter: only then may SQLite use the partial index (state = 'pending').
+      .whereRaw(`o.state = 'pending'`)
       .modify((w) => {
         if (o.destinations) w.whereIn('o.destination', o.destinations);
         if (o.ids) w.whereIn('o.id', o.ids);
@@ -64,15 +70,13 @@ export async function claimBatch(
       .limit(o.limit);
   const lease = (q: Db) => ({ locked_by: o.ticket, locked_until: o.now + o.leaseMs, attempts: q.raw('attempts + 1') });
 
-  if (dialectOf(db) !== 'pg') {
+  if (!pg) {
     // One UPDATE takes SQLite's write lock from the start (waiting on busy_timeout), where a read
     // followed by a write in one transaction could fail with SQLITE_BUSY when another process
-    // (kic serve beside kic worker, the sqlite3 shell) writes in between.
-    await db(TABLE).whereIn('id', due(db)).update(lease(db));
-    return (await db(TABLE)
-      .where({ locked_by: o.ticket, state: 'pending' })
-      .andWhere('locked_until', o.now + o.leaseMs)
-      .orderBy('id')) as OutboxRow[];
+    // (kic serve beside kic worker, the sqlite3 shell) writes in between. It returns the rows
+    // it claimed (RETURNING, in no particular order).
+    const claimed = (await db(TABLE).whereIn('id', due(db)).update(lease(db), '*')) as unknown as OutboxRow[];
+    return claimed.sort((a, b) => a.id - b.id);
   }
   return db.transaction(async (trx) => {
     const ids = ((await due(trx).forUpdate().skipLocked()) as { id: number }[]).map((r) => Number(r.id));

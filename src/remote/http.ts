@@ -1,4 +1,5 @@
 import type { Got, Response } from 'got';
+import { LRUCache } from 'lru-cache';
 import { signZgwToken } from '../auth/jwt-zgw.js';
 import type { Db } from '../db/knex.js';
 import * as services from '../db/services.js';
@@ -14,6 +15,8 @@ export type FetchOutcome =
 let gotModule: Promise<Got> | undefined;
 const loadGot = () => (gotModule ??= import('got').then((m) => m.got));
 
+const TOKEN_REUSE_S = 30;
+
 /** The URL is not under any registered service: we never fetch it. */
 export class UnregisteredUrlError extends Error {
   constructor(readonly url: string) {
@@ -22,11 +25,13 @@ export class UnregisteredUrlError extends Error {
 }
 
 /**
- * Outgoing HTTP, only to registered services: each call carries a fresh JWT-ZGW for that
+ * Outgoing HTTP, only to registered services: each call carries a recent JWT-ZGW for that
  * service, has a timeout, is not retried behind the caller's back, and follows redirects only
  * within registered services.
  */
 export class RemoteHttp {
+  private readonly tokens = new LRUCache<string, { iat: number; value: string }>({ max: 100 });
+
   constructor(
     private readonly services: ServiceRegistry,
     private readonly timeoutMs: number,
@@ -96,15 +101,32 @@ export class RemoteHttp {
     return { ok: false, status: response.statusCode, body, reason: `it answered HTTP ${response.statusCode}` };
   }
 
+  /**
+   * A token for the service, signed anew at most every TOKEN_REUSE_S seconds: signing (an async
+   * WebCrypto job) was a tenth of a mirror delivery. The iat of a reused token is at most that
+   * old, far inside any receiver's expiry; a changed secret or identity signs a new one.
+   */
   private async authHeader(service: Service): Promise<Record<string, string>> {
     if (!service.clientId || !service.secret) return {};
-    const token = await signZgwToken({
-      clientId: service.clientId,
-      secret: service.secret,
-      userId: service.userId,
-      userRepresentation: service.userRepresentation,
-    });
-    return { authorization: `Bearer ${token}` };
+    const key = JSON.stringify([service.clientId, service.secret, service.userId, service.userRepresentation]);
+    const now = Math.floor(Date.now() / 1000);
+    let token = this.tokens.get(key);
+    if (!token || now - token.iat >= TOKEN_REUSE_S) {
+      token = {
+        iat: now,
+        value: await signZgwToken(
+          {
+            clientId: service.clientId,
+            secret: service.secret,
+            userId: service.userId,
+            userRepresentation: service.userRepresentation,
+          },
+          now,
+        ),
+      };
+      this.tokens.set(key, token);
+    }
+    return { authorization: `Bearer ${token.value}` };
   }
 }
 
