@@ -15,6 +15,7 @@ export interface ApiRouterOptions {
 
 const ACCEPTABLE = new Set(['application/json', 'application/problem+json', 'application/*', '*/*']);
 const WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
+const LIST_CHUNK = 16 * 1024;
 
 /** 406 unless the client accepts JSON; 415 unless a body is JSON (an empty body counts as {}). */
 function negotiate(req: Request, _res: Response, next: NextFunction): void {
@@ -33,20 +34,25 @@ function negotiate(req: Request, _res: Response, next: NextFunction): void {
 
 /** Writes a Reply: JSON bodies, streamed arrays with back-pressure, or headers only. */
 async function send(res: Response, r: Reply): Promise<void> {
-  res.status(r.status);
+  res.statusCode = r.status;
   for (const [k, v] of Object.entries(r.headers ?? {})) res.setHeader(k, v);
   if (r.items) {
     res.setHeader('Content-Type', 'application/json');
     if (res.req.method === 'HEAD') return void res.end();
+    // Items are written in chunks of about 16 KB: a short list goes out in one write (one
+    // syscall, with a Content-Length), a long one streams with flat memory and back-pressure.
+    let pending = '[';
     let first = true;
-    res.write('[');
     for await (const item of r.items) {
-      const chunk = (first ? '' : ',') + JSON.stringify(item);
+      pending += (first ? '' : ',') + JSON.stringify(item);
       first = false;
-      if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve));
+      if (pending.length < LIST_CHUNK) continue;
+      const flowing = res.write(pending);
+      pending = '';
+      if (!flowing) await new Promise((resolve) => res.once('drain', resolve));
       if (res.destroyed) return; // client went away: stop reading rows
     }
-    res.end(']');
+    res.end(pending + ']');
     return;
   }
   if (r.body === undefined) return void res.end();
