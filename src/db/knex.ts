@@ -47,6 +47,8 @@ export function createDb(config: DatabaseConfig, options: { poolMax?: number } =
 
 export interface SqliteConnection {
   readonly open: boolean;
+  /** better-sqlite3's synchronous transaction wrapper. */
+  transaction<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R;
   pragma(s: string): unknown;
   prepare(sql: string): SqliteStatement;
 }
@@ -54,6 +56,7 @@ export interface SqliteStatement {
   readonly reader: boolean;
   readonly busy: boolean;
   get(...params: unknown[]): unknown;
+  all(...params: unknown[]): unknown[];
   run(...params: unknown[]): { changes: number };
 }
 

@@ -1,5 +1,5 @@
-import type { Db } from './knex.js';
-import { dialectOf } from './knex.js';
+import type { Db, SqliteConnection } from './knex.js';
+import { dialectOf, idleSqliteConnection } from './knex.js';
 
 export interface OutboxRow {
   id: number;
@@ -131,12 +131,57 @@ export type Settlement =
  * as markDone/markFailed do; returns for each whether it was.
  */
 export async function settle(db: Db, settlements: readonly Settlement[]): Promise<boolean[]> {
+  // On an idle SQLite connection: one synchronous better-sqlite3 transaction, without knex.
+  const conn = idleSqliteConnection(db);
+  if (conn) return conn.transaction(() => settlements.map((s) => settleOnSqlite(conn, s)))();
   if (settlements.length === 1) return [await settleOne(db, settlements[0]!)];
   return db.transaction(async (trx) => {
     const out: boolean[] = [];
     for (const s of settlements) out.push(await settleOne(trx, s));
     return out;
   });
+}
+
+/** settleOne's three updates, as knex writes them for SQLite. */
+function settleOnSqlite(conn: SqliteConnection, s: Settlement): boolean {
+  const run = (sql: string, ...params: unknown[]) => conn.prepare(sql).run(...params).changes === 1;
+  if (s.outcome === 'done') {
+    return run(
+      'update `outbox` set `state` = ?, `locked_by` = ?, `locked_until` = ?, `last_error` = ?, `result` = ?, `done_at` = ? ' +
+        'where `id` = ? and `locked_by` = ?',
+      'done',
+      null,
+      null,
+      null,
+      s.result,
+      s.now,
+      s.id,
+      s.ticket,
+    );
+  }
+  if (s.outcome === 'failed') {
+    return run(
+      'update `outbox` set `state` = ?, `available_at` = ?, `last_error` = ?, `result` = ?, `locked_by` = ?, `locked_until` = ? ' +
+        'where `id` = ? and `locked_by` = ?',
+      s.permanent ? 'failed' : 'pending',
+      s.retryAt,
+      s.error.slice(0, 2000),
+      s.result ?? null,
+      null,
+      null,
+      s.id,
+      s.ticket,
+    );
+  }
+  return run(
+    'update `outbox` set `locked_by` = ?, `locked_until` = ?, `attempts` = attempts - 1 ' +
+      'where `id` = ? and `locked_by` = ? and `state` = ?',
+    null,
+    null,
+    s.id,
+    s.ticket,
+    'pending',
+  );
 }
 
 async function settleOne(db: Db, s: Settlement): Promise<boolean> {

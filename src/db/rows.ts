@@ -70,14 +70,47 @@ export type Filters = Record<string, string | string[]>;
 export async function* streamRows(db: Db, table: string, filters: Filters = {}, batchSize = 500): AsyncGenerator<Row> {
   let after = 0;
   for (;;) {
-    const query = db(table).where('id', '>', after).orderBy('id').limit(batchSize);
-    for (const [column, value] of Object.entries(filters)) {
-      if (Array.isArray(value)) query.whereIn(column, value);
-      else query.where(column, value);
-    }
-    const rows = (await query) as Row[];
+    const rows =
+      batchOnIdleSqlite(db, table, filters, after, batchSize) ??
+      (await batchByKnex(db, table, filters, after, batchSize));
     for (const row of rows) yield row;
     if (rows.length < batchSize) return;
     after = rows[rows.length - 1]!.id;
   }
+}
+
+function batchByKnex(db: Db, table: string, filters: Filters, after: number, batchSize: number): Promise<Row[]> {
+  const query = db(table).where('id', '>', after).orderBy('id').limit(batchSize);
+  for (const [column, value] of Object.entries(filters)) {
+    if (Array.isArray(value)) query.whereIn(column, value);
+    else query.where(column, value);
+  }
+  return query as unknown as Promise<Row[]>;
+}
+
+/** batchByKnex's query on an idle SQLite connection; undefined when knex must run it. */
+function batchOnIdleSqlite(
+  db: Db,
+  table: string,
+  filters: Filters,
+  after: number,
+  batchSize: number,
+): Row[] | undefined {
+  const conn = idleSqliteConnection(db);
+  if (!conn) return undefined;
+  const where = [`${q('id')} > ?`];
+  const params: unknown[] = [after];
+  for (const [column, value] of Object.entries(filters)) {
+    if (Array.isArray(value)) {
+      if (value.length === 0) return undefined; // knex writes its own "matches nothing"
+      where.push(`${q(column)} in (${value.map(() => '?').join(', ')})`);
+      params.push(...value);
+    } else {
+      where.push(`${q(column)} = ?`);
+      params.push(value);
+    }
+  }
+  return conn
+    .prepare(`select * from ${q(table)} where ${where.join(' and ')} order by ${q('id')} asc limit ?`)
+    .all(...params, batchSize) as Row[];
 }
