@@ -85,7 +85,7 @@ export function compileRouting(router: OpenAPIRouter): void {
   }
 
   /**
-   * The common case (an object query without parameters, no cookies) without the general
+   * The common case (an object query of plain string values, no cookies) without the general
    * machinery; everything else goes to openapi-backend's own parser.
    */
   function parseRequest(req: Request, operation?: Operation): ParsedRequest {
@@ -93,7 +93,7 @@ export function compileRouting(router: OpenAPIRouter): void {
     if (
       typeof query !== 'object' ||
       query === null ||
-      Object.keys(query).length > 0 ||
+      !Object.values(query).every((v) => typeof v === 'string') ||
       hasCookie(req.headers) ||
       (operation !== undefined && !routeOf.has(operation))
     ) {
@@ -121,7 +121,9 @@ export function compileRouting(router: OpenAPIRouter): void {
       params: operation ? pathParams(routeOf.get(operation)!, common.relativePath) : {},
       // Copies: ajv may coerce parameters in place while validating.
       headers: { ...common.headers },
-      query: Object.create(Object.getPrototypeOf(query) as object) as Record<string, never>,
+      query: operation
+        ? styledQuery(query as Record<string, string>, operation)
+        : copy(query as Record<string, string>),
       cookies: {},
       requestBody: common.requestBody,
     };
@@ -148,4 +150,34 @@ function pathParams(route: Route, path: string): Record<string, string> {
     params[name] = value;
   }
   return params;
+}
+
+/** A copy with the same prototype (as lodash cloneDeep of a flat object of strings). */
+function copy(query: Record<string, string>): Record<string, string | string[]> {
+  return Object.assign(Object.create(Object.getPrototypeOf(query) as object) as Record<string, string>, query);
+}
+
+/** As openapi-backend's parseRequest with an operation: JSON and non-exploded query parameters decoded. */
+function styledQuery(query: Record<string, string>, operation: Operation): Record<string, unknown> {
+  const out: Record<string, unknown> = copy(query);
+  for (const name of Object.keys(out)) {
+    const value = out[name];
+    if (!value) continue;
+    const parameter = operation.parameters?.find((p) => !('$ref' in p) && p?.in === 'query' && p?.name === name) as
+      { content?: Record<string, unknown>; explode?: boolean; style?: string } | undefined;
+    if (!parameter) continue;
+    if (parameter.content?.['application/json']) {
+      try {
+        out[name] = JSON.parse(value as string);
+      } catch {
+        // left raw: validation reports malformed JSON
+      }
+    } else if (parameter.explode === false) {
+      let decoded = (value as string).replace(/%2C/g, ',');
+      if (parameter.style === 'spaceDelimited') decoded = decoded.replace(/ /g, ',').replace(/%20/g, ',');
+      if (parameter.style === 'pipeDelimited') decoded = decoded.replace(/\|/g, ',').replace(/%7C/g, ',');
+      out[name] = decoded.split(',');
+    }
+  }
+  return out;
 }
