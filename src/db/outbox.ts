@@ -79,6 +79,11 @@ export async function claimBatch(
     return claimed.sort((a, b) => a.id - b.id);
   }
   return db.transaction(async (trx) => {
+    // Whenever PostgreSQL's statistics say "few pending rows" (a fresh table, or a large one that
+    // is mostly done when a backlog arrives), it plans the NOT EXISTS as a nested loop over all
+    // pending rows for each candidate: O(backlog²) per claim, half a second at 3,000 rows. A hash
+    // anti-join is O(backlog) whatever the statistics say.
+    await trx.raw('SET LOCAL enable_nestloop = off');
     const ids = ((await due(trx).forUpdate().skipLocked()) as { id: number }[]).map((r) => Number(r.id));
     if (ids.length === 0) return [];
     await trx(TABLE).whereIn('id', ids).update(lease(trx));
