@@ -43,6 +43,8 @@ export class OutboxWorker {
    */
   private readonly paused = new Set<string>();
   private readonly urgent = new Set<number>();
+  /** Rounds slept since a destination was paused (the probe interval grows with them). */
+  private probes = 0;
   private readonly settler: Settler;
 
   constructor(private readonly o: WorkerOptions) {
@@ -92,8 +94,21 @@ export class OutboxWorker {
       } catch (err) {
         this.o.log.error({ err }, 'outbox round failed; trying again');
       }
-      if (claimed < this.batchSize && !this.nudged) await this.sleep(this.o.pollMs);
+      if (claimed < this.batchSize && !this.nudged) await this.sleep(this.nextNap());
     }
+  }
+
+  /**
+   * How long to wait before looking again: the poll interval, but while a destination is paused
+   * its probes start after 100 ms and double up to the poll interval, so that a short outage ends
+   * without waiting out a whole poll.
+   */
+  private nextNap(): number {
+    if (this.paused.size === 0) {
+      this.probes = 0;
+      return this.o.pollMs;
+    }
+    return Math.min(this.o.pollMs, 100 * 2 ** Math.min(this.probes++, 20));
   }
 
   /** One claim → deliver → settle round; returns how many rows it claimed. */
