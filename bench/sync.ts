@@ -1,5 +1,5 @@
 /**
- * `npm run bench:sync [-- --pg] [--backlog N] [--samples N] [--sql-samples N] [--outage-ms MS]`
+ * `npm run bench:sync [-- --pg] [--backlog N] [--samples N] [--sql-samples N] [--outage-ms MS] [--kic-cpu-prof DIR]`
  *
  * Measures the kic-001 mirroring of verzoekinformatieobjecten into a DRC, against the DRC test
  * double (demo/drc-double.ts) on loopback, with `kic serve` running as its own process with its
