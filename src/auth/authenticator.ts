@@ -23,6 +23,8 @@ export class Authenticator {
   constructor(
     private readonly sources: AuthSources,
     private readonly jwt: JwtSettings,
+    /** The clock, in epoch milliseconds (tests set it). */
+    private readonly now: () => number = Date.now,
   ) {}
 
   async authorise(authorization: string | undefined, requiredScopes: readonly string[]): Promise<Caller> {
@@ -34,7 +36,7 @@ export class Authenticator {
 
   private async verify(authorization: string | undefined): Promise<Caller> {
     const secretFor = (id: string) => this.sources.secretFor(id);
-    const now = Date.now() / 1000;
+    const now = this.now() / 1000;
     const known = authorization === undefined ? undefined : this.verified.get(authorization);
     if (known && now < known.validUntilSeconds && (await secretFor(known.caller.clientId)) === known.secret) {
       return known.caller;
