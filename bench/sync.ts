@@ -1,5 +1,5 @@
 /**
- * `npm run bench:sync [-- --pg] [--backlog N] [--samples N] [--sql-samples N] [--outage-ms MS]`
+ * `npm run bench:sync [-- --pg] [--backlog N] [--samples N] [--sql-samples N] [--outage-ms MS] [--kic-cpu-prof DIR]`
  *
  * Measures the kic-001 mirroring of verzoekinformatieobjecten into a DRC, against the DRC test
  * double (demo/drc-double.ts) on loopback, with `kic serve` running as its own process with its
@@ -52,6 +52,8 @@ const { values: args } = parseArgs({
     'sql-samples': { type: 'string', default: '30' },
     'outage-ms': { type: 'string', default: '5000' },
     'timeout-s': { type: 'string', default: '600' },
+    /** A directory for kic's V8 CPU profile (node --cpu-prof), written when kic stops. */
+    'kic-cpu-prof': { type: 'string', default: '' },
   },
 });
 const engine: Engine = args.pg ? 'pg' : 'sqlite';
@@ -144,7 +146,8 @@ interface Kic {
 async function startKic(databaseUrl: string, logFile: string): Promise<Kic> {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
+  const prof = args['kic-cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${args['kic-cpu-prof']}`] : [];
+  const child = spawn(process.execPath, [...prof, '--import', 'tsx', 'src/cli.ts', 'serve'], {
     cwd: ROOT,
     env: {
       PATH: process.env['PATH'] ?? '',
@@ -534,7 +537,8 @@ async function writeResults(r: Result, machine: string): Promise<void> {
     '(`demo/drc-double.ts`, which reads the verzoek and the relation back from kic before it accepts, as',
     'Open Zaak does) on loopback. kic runs as its own process (`kic serve`, sources under tsx) with its',
     'default settings: in-process worker, batches of 32 delivered 8 at a time, `KIC_SYNC_POLL_MS` 1000, `KIC_SYNC_WAIT_MS` 2000,',
-    'backoff from 1 s doubling with jitter. Each run replaces its own section below.',
+    'backoff from 1 s doubling with jitter per row; a failing DRC is paused and probed (one row after 100 ms, doubling up to the',
+    'poll interval) while the other rows wait. Each run replaces its own section below.',
     '',
     "- *Mirror lag*: from the outbox row the trigger writes in the insert's transaction (≈ commit) to the",
     '  moment the double answers 201. API creates are sent one after another; SQL inserts come from another',
@@ -546,6 +550,9 @@ async function writeResults(r: Result, machine: string): Promise<void> {
     keep('sqlite'),
     '',
     keep('pg'),
+    '',
+    // The hand-written analysis between these markers survives reruns.
+    old.match(/<!-- analysis:start -->[\s\S]*?<!-- analysis:end -->/)?.[0] ?? '',
     '',
     '## How to rerun',
     '',

@@ -4,6 +4,8 @@ import type { Authenticator } from '../auth/authenticator.js';
 import type { Caller } from '../auth/jwt-zgw.js';
 import { Problem, invalid, methodNotAllowed, notFound } from '../errors.js';
 import type { Reply } from './reply.js';
+import { streamlineRequests } from './request-pipeline.js';
+import { compileRouting } from './routing.js';
 import { classify } from './validation-errors.js';
 import type { OperationHandler } from './handlers.js';
 
@@ -19,8 +21,15 @@ export interface BackendOptions {
 /** Thrown out of handleRequest: the router turns it into problem+json. */
 export class ReplyProblem extends Error {}
 
-const requiredScopes = (op: Operation): string[] =>
-  (op.security ?? []).flatMap((req) => Object.values(req).flat() as string[]);
+const scopesOf = new WeakMap<Operation, string[]>();
+const requiredScopes = (op: Operation): string[] => {
+  let scopes = scopesOf.get(op);
+  if (!scopes) {
+    scopes = (op.security ?? []).flatMap((req) => Object.values(req).flat() as string[]);
+    scopesOf.set(op, scopes);
+  }
+  return scopes;
+};
 
 /**
  * The openapi-backend instance for one API: routing, JWT-ZGW and request validation come from
@@ -115,5 +124,7 @@ export async function createBackend(o: BackendOptions): Promise<OpenAPIBackend> 
   // openapi-backend rebuilds its operation list on every request; it never changes after init.
   const operations = api.router.getOperations();
   api.router.getOperations = () => operations;
+  compileRouting(api.router);
+  streamlineRequests(api);
   return api;
 }

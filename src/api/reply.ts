@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** What a handler answers; one place (the backend's postResponseHandler) writes it. */
 export interface Reply {
@@ -19,7 +19,7 @@ export const reply = (status: number, body?: unknown, headers?: Record<string, s
 /** The serialised JSON and its ETag: a quoted md5 over exactly the bytes we send. */
 export function withEtag(body: unknown): { json: string; etag: string } {
   const json = JSON.stringify(body);
-  return { json, etag: `"${createHash('md5').update(json).digest('hex')}"` };
+  return { json, etag: `"${hash('md5', json)}"` };
 }
 
 /**

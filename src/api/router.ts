@@ -15,6 +15,7 @@ export interface ApiRouterOptions {
 
 const ACCEPTABLE = new Set(['application/json', 'application/problem+json', 'application/*', '*/*']);
 const WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
+const LIST_CHUNK = 16 * 1024;
 
 /** 406 unless the client accepts JSON; 415 unless a body is JSON (an empty body counts as {}). */
 function negotiate(req: Request, _res: Response, next: NextFunction): void {
@@ -33,20 +34,25 @@ function negotiate(req: Request, _res: Response, next: NextFunction): void {
 
 /** Writes a Reply: JSON bodies, streamed arrays with back-pressure, or headers only. */
 async function send(res: Response, r: Reply): Promise<void> {
-  res.status(r.status);
+  res.statusCode = r.status;
   for (const [k, v] of Object.entries(r.headers ?? {})) res.setHeader(k, v);
   if (r.items) {
     res.setHeader('Content-Type', 'application/json');
     if (res.req.method === 'HEAD') return void res.end();
+    // Items are written in chunks of about 16 KB: a short list goes out in one write (one
+    // syscall, with a Content-Length), a long one streams with flat memory and back-pressure.
+    let pending = '[';
     let first = true;
-    res.write('[');
     for await (const item of r.items) {
-      const chunk = (first ? '' : ',') + JSON.stringify(item);
+      pending += (first ? '' : ',') + JSON.stringify(item);
       first = false;
-      if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve));
+      if (pending.length < LIST_CHUNK) continue;
+      const flowing = res.write(pending);
+      pending = '';
+      if (!flowing) await new Promise((resolve) => res.once('drain', resolve));
       if (res.destroyed) return; // client went away: stop reading rows
     }
-    res.end(']');
+    res.end(pending + ']');
     return;
   }
   if (r.body === undefined) return void res.end();
@@ -70,7 +76,14 @@ export function apiRouter(o: ApiRouterOptions): express.Router {
   router.get('/schema/openapi.yaml', (_req, res) => void res.type('application/yaml').send(o.spec.text));
   router.get('/schema/openapi.json', (_req, res) => void res.type('application/json').send(o.spec.json));
   router.use(negotiate);
-  router.use(express.json({ type: () => true, limit: '1mb', strict: true }));
+  const json = express.json({ type: () => true, limit: '1mb', strict: true });
+  // As body-parser does for a request without a body (type-is hasBody), minus its bookkeeping.
+  router.use((req, res, next) => {
+    if (req.headers['transfer-encoding'] !== undefined || !isNaN(req.headers['content-length'] as unknown as number))
+      return json(req, res, next);
+    if (req.body === undefined) req.body = undefined; // an own property, as body-parser leaves it
+    next();
+  });
   router.use((req, res, next) => {
     // No trailing slashes in this standard: `/klanten/` is not `/klanten` (openapi-backend would strip it).
     if (req.path.length > 1 && req.path.endsWith('/')) return next(notFound());

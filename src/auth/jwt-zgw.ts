@@ -26,6 +26,24 @@ export async function verifyZgwToken(
   settings: JwtSettings,
   nowSeconds = Date.now() / 1000,
 ): Promise<Caller> {
+  return (await verifyZgwTokenDetailed(authorization, secretFor, settings, nowSeconds)).caller;
+}
+
+/** A token that passed verification: who it names, the secret that checked it, and until when it holds. */
+export interface VerifiedToken {
+  caller: Caller;
+  secret: string;
+  /** The first moment (epoch seconds) at which the token no longer passes: iat or exp expiry, with leeway. */
+  validUntilSeconds: number;
+}
+
+/** verifyZgwToken, with what a cache of verified tokens needs to know. */
+export async function verifyZgwTokenDetailed(
+  authorization: string | undefined,
+  secretFor: (clientId: string) => Promise<string | undefined>,
+  settings: JwtSettings,
+  nowSeconds = Date.now() / 1000,
+): Promise<VerifiedToken> {
   // The prefix check is case-sensitive, as in vng-api-common: anything else counts as no token.
   if (!authorization?.startsWith('Bearer ')) throw forbidden();
   const token = authorization.slice('Bearer '.length).trim();
@@ -60,10 +78,18 @@ export async function verifyZgwToken(
   if (nowSeconds - iat >= settings.expirySeconds + settings.leewaySeconds) {
     throw forbidden('jwt-expired', 'The token has expired; sign a new one.');
   }
+  const exp = payload['exp'];
   return {
-    clientId,
-    userId: typeof payload['user_id'] === 'string' ? payload['user_id'] : '',
-    userRepresentation: typeof payload['user_representation'] === 'string' ? payload['user_representation'] : '',
+    caller: {
+      clientId,
+      userId: typeof payload['user_id'] === 'string' ? payload['user_id'] : '',
+      userRepresentation: typeof payload['user_representation'] === 'string' ? payload['user_representation'] : '',
+    },
+    secret,
+    validUntilSeconds: Math.min(
+      iat + settings.expirySeconds + settings.leewaySeconds,
+      typeof exp === 'number' ? exp + settings.leewaySeconds : Infinity,
+    ),
   };
 }
 

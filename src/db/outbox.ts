@@ -1,5 +1,5 @@
-import type { Db } from './knex.js';
-import { dialectOf } from './knex.js';
+import type { Db, SqliteConnection } from './knex.js';
+import { dialectOf, idleSqliteConnection } from './knex.js';
 
 export interface OutboxRow {
   id: number;
@@ -29,12 +29,34 @@ const TABLE = 'outbox';
  */
 export async function claimBatch(
   db: Db,
-  o: { ticket: string; now: number; leaseMs: number; limit: number },
+  o: {
+    ticket: string;
+    now: number;
+    leaseMs: number;
+    limit: number;
+    /** Only rows of these destinations (probes of paused ones). */
+    destinations?: readonly string[];
+    /** Only these rows (those a client waits for). */
+    ids?: readonly number[];
+    /** No rows of these destinations (paused ones). */
+    skipDestinations?: readonly string[];
+  },
 ): Promise<OutboxRow[]> {
+  const pg = dialectOf(db) === 'pg';
   const due = (q: Db) =>
-    q(`${TABLE} as o`)
+    q
+      // SQLite would otherwise walk every due row (the state/available_at index), testing each
+      // for an older pending sibling, and sort them: O(backlog) per claim. The partial index of
+      // pending rows in id order lets it stop after `limit`.
+      .from(pg ? `${TABLE} as o` : q.raw('?? as ?? indexed by ??', [TABLE, 'o', 'outbox_pending_idx']))
       .select('o.id')
-      .where('o.state', 'pending')
+      // A literal, not a parameter: only then may SQLite use the partial index (state = 'pending').
+      .whereRaw(`o.state = 'pending'`)
+      .modify((w) => {
+        if (o.destinations) w.whereIn('o.destination', o.destinations);
+        if (o.ids) w.whereIn('o.id', o.ids);
+        if (o.skipDestinations?.length) w.whereNotIn('o.destination', o.skipDestinations);
+      })
       .andWhere('o.available_at', '<=', o.now)
       .andWhere((w) => w.whereNull('o.locked_until').orWhere('o.locked_until', '<', o.now))
       .whereNotExists(
@@ -48,17 +70,20 @@ export async function claimBatch(
       .limit(o.limit);
   const lease = (q: Db) => ({ locked_by: o.ticket, locked_until: o.now + o.leaseMs, attempts: q.raw('attempts + 1') });
 
-  if (dialectOf(db) !== 'pg') {
+  if (!pg) {
     // One UPDATE takes SQLite's write lock from the start (waiting on busy_timeout), where a read
     // followed by a write in one transaction could fail with SQLITE_BUSY when another process
-    // (kic serve beside kic worker, the sqlite3 shell) writes in between.
-    await db(TABLE).whereIn('id', due(db)).update(lease(db));
-    return (await db(TABLE)
-      .where({ locked_by: o.ticket, state: 'pending' })
-      .andWhere('locked_until', o.now + o.leaseMs)
-      .orderBy('id')) as OutboxRow[];
+    // (kic serve beside kic worker, the sqlite3 shell) writes in between. It returns the rows
+    // it claimed (RETURNING, in no particular order).
+    const claimed = (await db(TABLE).whereIn('id', due(db)).update(lease(db), '*')) as unknown as OutboxRow[];
+    return claimed.sort((a, b) => a.id - b.id);
   }
   return db.transaction(async (trx) => {
+    // Whenever PostgreSQL's statistics say "few pending rows" (a fresh table, or a large one that
+    // is mostly done when a backlog arrives), it plans the NOT EXISTS as a nested loop over all
+    // pending rows for each candidate: O(backlog²) per claim, half a second at 3,000 rows. A hash
+    // anti-join is O(backlog) whatever the statistics say.
+    await trx.raw('SET LOCAL enable_nestloop = off');
     const ids = ((await due(trx).forUpdate().skipLocked()) as { id: number }[]).map((r) => Number(r.id));
     if (ids.length === 0) return [];
     await trx(TABLE).whereIn('id', ids).update(lease(trx));
@@ -87,6 +112,89 @@ export async function markDone(
   const n = await db(TABLE)
     .where({ id, locked_by: ticket })
     .update({ state: 'done', locked_by: null, locked_until: null, last_error: null, result, done_at: now });
+  return n === 1;
+}
+
+/** How one delivered (or skipped) row ends; see settle. */
+export type Settlement =
+  | { id: number; ticket: string; outcome: 'done'; now: number; result: string | null }
+  | {
+      id: number;
+      ticket: string;
+      outcome: 'failed';
+      error: string;
+      permanent: boolean;
+      retryAt: number;
+      result: string | null;
+    }
+  /** Claimed but not attempted (its destination was paused meanwhile): as if never claimed. */
+  | { id: number; ticket: string; outcome: 'released' };
+
+/**
+ * Settles several rows in one transaction: one commit instead of one per row (on PostgreSQL one
+ * WAL flush, on SQLite one write lock). Each row is settled only if its ticket still holds it,
+ * as markDone/markFailed do; returns for each whether it was.
+ */
+export async function settle(db: Db, settlements: readonly Settlement[]): Promise<boolean[]> {
+  // On an idle SQLite connection: one synchronous better-sqlite3 transaction, without knex.
+  const conn = idleSqliteConnection(db);
+  if (conn) return conn.transaction(() => settlements.map((s) => settleOnSqlite(conn, s)))();
+  if (settlements.length === 1) return [await settleOne(db, settlements[0]!)];
+  return db.transaction(async (trx) => {
+    const out: boolean[] = [];
+    for (const s of settlements) out.push(await settleOne(trx, s));
+    return out;
+  });
+}
+
+/** settleOne's three updates, as knex writes them for SQLite. */
+function settleOnSqlite(conn: SqliteConnection, s: Settlement): boolean {
+  const run = (sql: string, ...params: unknown[]) => conn.prepare(sql).run(...params).changes === 1;
+  if (s.outcome === 'done') {
+    return run(
+      'update `outbox` set `state` = ?, `locked_by` = ?, `locked_until` = ?, `last_error` = ?, `result` = ?, `done_at` = ? ' +
+        'where `id` = ? and `locked_by` = ?',
+      'done',
+      null,
+      null,
+      null,
+      s.result,
+      s.now,
+      s.id,
+      s.ticket,
+    );
+  }
+  if (s.outcome === 'failed') {
+    return run(
+      'update `outbox` set `state` = ?, `available_at` = ?, `last_error` = ?, `result` = ?, `locked_by` = ?, `locked_until` = ? ' +
+        'where `id` = ? and `locked_by` = ?',
+      s.permanent ? 'failed' : 'pending',
+      s.retryAt,
+      s.error.slice(0, 2000),
+      s.result ?? null,
+      null,
+      null,
+      s.id,
+      s.ticket,
+    );
+  }
+  return run(
+    'update `outbox` set `locked_by` = ?, `locked_until` = ?, `attempts` = attempts - 1 ' +
+      'where `id` = ? and `locked_by` = ? and `state` = ?',
+    null,
+    null,
+    s.id,
+    s.ticket,
+    'pending',
+  );
+}
+
+async function settleOne(db: Db, s: Settlement): Promise<boolean> {
+  if (s.outcome === 'done') return markDone(db, s.id, s.ticket, s.now, s.result);
+  if (s.outcome === 'failed') return markFailed(db, s.id, s.ticket, s);
+  const n = await db(TABLE)
+    .where({ id: s.id, locked_by: s.ticket, state: 'pending' })
+    .update({ locked_by: null, locked_until: null, attempts: db.raw('attempts - 1') });
   return n === 1;
 }
 

@@ -1,13 +1,33 @@
-import type { Db } from './knex.js';
+import { idleSqliteConnection, type Db } from './knex.js';
+
+// Each mirror delivery reads and writes a link: on an idle SQLite connection without knex (see
+// idleSqliteConnection), with the SQL knex would generate.
 
 /** Where a mirrored relation lives in another component (e.g. the DRC's objectinformatieobject URL). */
 export async function find(db: Db, destination: string, aggregateId: string): Promise<string | undefined> {
+  const conn = idleSqliteConnection(db);
+  if (conn) {
+    const row = conn
+      .prepare('select `remote_url` from `remote_links` where `destination` = ? and `aggregate_id` = ? limit ?')
+      .get(destination, aggregateId, 1) as { remote_url: string } | undefined;
+    return row?.remote_url;
+  }
   const row = (await db('remote_links').where({ destination, aggregate_id: aggregateId }).first('remote_url')) as
     { remote_url: string } | undefined;
   return row?.remote_url;
 }
 
 export async function save(db: Db, destination: string, aggregateId: string, remoteUrl: string): Promise<void> {
+  const conn = idleSqliteConnection(db);
+  if (conn) {
+    conn
+      .prepare(
+        'insert into `remote_links` (`aggregate_id`, `created_at`, `destination`, `remote_url`) values (?, ?, ?, ?) ' +
+          'on conflict (`destination`, `aggregate_id`) do update set `remote_url` = excluded.`remote_url`',
+      )
+      .run(aggregateId, Date.now(), destination, remoteUrl);
+    return;
+  }
   await db('remote_links')
     .insert({ destination, aggregate_id: aggregateId, remote_url: remoteUrl, created_at: Date.now() })
     .onConflict(['destination', 'aggregate_id'])
@@ -15,5 +35,12 @@ export async function save(db: Db, destination: string, aggregateId: string, rem
 }
 
 export async function remove(db: Db, destination: string, aggregateId: string): Promise<void> {
+  const conn = idleSqliteConnection(db);
+  if (conn) {
+    conn
+      .prepare('delete from `remote_links` where `destination` = ? and `aggregate_id` = ?')
+      .run(destination, aggregateId);
+    return;
+  }
   await db('remote_links').where({ destination, aggregate_id: aggregateId }).delete();
 }

@@ -1,13 +1,18 @@
-import { got, type Response } from 'got';
+import { LRUCache } from 'lru-cache';
 import { signZgwToken } from '../auth/jwt-zgw.js';
 import type { Db } from '../db/knex.js';
 import * as services from '../db/services.js';
+import { exchange, type Answer } from './exchange.js';
 import { ServiceRegistry, type Service } from './services.js';
 
 /** What came back from a remote API, or why nothing did. */
 export type FetchOutcome =
   | { ok: true; status: number; body: string; json: unknown }
   | { ok: false; reason: string; status?: number; body?: string };
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 5;
+const TOKEN_REUSE_S = 30;
 
 /** The URL is not under any registered service: we never fetch it. */
 export class UnregisteredUrlError extends Error {
@@ -17,11 +22,13 @@ export class UnregisteredUrlError extends Error {
 }
 
 /**
- * Outgoing HTTP, only to registered services: each call carries a fresh JWT-ZGW for that
+ * Outgoing HTTP, only to registered services: each call carries a recent JWT-ZGW for that
  * service, has a timeout, is not retried behind the caller's back, and follows redirects only
  * within registered services.
  */
 export class RemoteHttp {
+  private readonly tokens = new LRUCache<string, { iat: number; value: string }>({ max: 100 });
+
   constructor(
     private readonly services: ServiceRegistry,
     private readonly timeoutMs: number,
@@ -44,61 +51,80 @@ export class RemoteHttp {
     headers: Record<string, string> = {},
     json?: unknown,
   ): Promise<FetchOutcome> {
-    const service = await this.serviceFor(url);
-    let response: Response<string>;
+    let service = await this.serviceFor(url);
+    const deadline = Date.now() + this.timeoutMs;
+    let target = new URL(url);
+    let verb: string = method;
+    let body = json === undefined ? undefined : JSON.stringify(json);
+    let answer: Answer;
     try {
-      response = await got(url, {
-        method,
-        headers: { accept: 'application/json', ...headers, ...(await this.authHeader(service)) },
-        ...(json === undefined ? {} : { json }),
-        timeout: { request: this.timeoutMs },
-        retry: { limit: 0 },
-        throwHttpErrors: false,
-        followRedirect: true,
-        maxRedirects: 5,
-        hooks: {
-          beforeRedirect: [
-            async (options) => {
-              const target = options.url?.toString() ?? '';
-              const next = await this.services.match(target);
-              if (!next) throw new UnregisteredUrlError(target);
-              // got only drops the token on a change of origin: another service on the same host must
-              // not receive the first service's token, but its own (or none).
-              delete options.headers['authorization'];
-              Object.assign(options.headers, await this.authHeader(next));
-            },
-          ],
-        },
-      });
+      for (let redirects = 0; ; redirects++) {
+        answer = await exchange(
+          verb,
+          target,
+          {
+            accept: 'application/json',
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+            ...headers,
+            // Each hop carries the token of the service it goes to (or none), never the first one's.
+            ...(await this.authHeader(service)),
+          },
+          body,
+          deadline,
+        );
+        if (!REDIRECTS.has(answer.status) || answer.location === undefined) break;
+        if (redirects === MAX_REDIRECTS) return { ok: false, reason: `it redirected more than ${MAX_REDIRECTS} times` };
+        target = new URL(answer.location, target);
+        const next = await this.services.match(target.href);
+        if (!next) return { ok: false, reason: `it redirected outside the registered services` };
+        service = next;
+        if (answer.status === 303 && verb !== 'HEAD') {
+          verb = 'GET';
+          body = undefined;
+        }
+      }
     } catch (err) {
       const e = err as Error & { code?: string };
-      if (e instanceof UnregisteredUrlError || (e as { cause?: unknown }).cause instanceof UnregisteredUrlError) {
-        return { ok: false, reason: `it redirected outside the registered services` };
-      }
       return { ok: false, reason: `${e.code ?? e.name}: ${e.message}` };
     }
-    const body = response.body;
     let parsed: unknown;
     try {
-      parsed = body === '' ? undefined : JSON.parse(body);
+      parsed = answer.body === '' ? undefined : JSON.parse(answer.body);
     } catch {
       parsed = undefined;
     }
-    if (response.statusCode >= 200 && response.statusCode < 300) {
-      return { ok: true, status: response.statusCode, body, json: parsed };
+    if (answer.status >= 200 && answer.status < 300) {
+      return { ok: true, status: answer.status, body: answer.body, json: parsed };
     }
-    return { ok: false, status: response.statusCode, body, reason: `it answered HTTP ${response.statusCode}` };
+    return { ok: false, status: answer.status, body: answer.body, reason: `it answered HTTP ${answer.status}` };
   }
 
+  /**
+   * A token for the service, signed anew at most every TOKEN_REUSE_S seconds: signing (an async
+   * WebCrypto job) was a tenth of a mirror delivery. The iat of a reused token is at most that
+   * old, far inside any receiver's expiry; a changed secret or identity signs a new one.
+   */
   private async authHeader(service: Service): Promise<Record<string, string>> {
     if (!service.clientId || !service.secret) return {};
-    const token = await signZgwToken({
-      clientId: service.clientId,
-      secret: service.secret,
-      userId: service.userId,
-      userRepresentation: service.userRepresentation,
-    });
-    return { authorization: `Bearer ${token}` };
+    const key = JSON.stringify([service.clientId, service.secret, service.userId, service.userRepresentation]);
+    const now = Math.floor(Date.now() / 1000);
+    let token = this.tokens.get(key);
+    if (!token || now - token.iat >= TOKEN_REUSE_S) {
+      token = {
+        iat: now,
+        value: await signZgwToken(
+          {
+            clientId: service.clientId,
+            secret: service.secret,
+            userId: service.userId,
+            userRepresentation: service.userRepresentation,
+          },
+          now,
+        ),
+      };
+      this.tokens.set(key, token);
+    }
+    return { authorization: `Bearer ${token.value}` };
   }
 }
 

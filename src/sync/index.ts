@@ -38,7 +38,7 @@ export function createSync(o: {
     ...(o.backoff ? { backoff: o.backoff } : {}),
     leaseMs: o.leaseMs ?? o.config.sync.leaseMs,
   });
-  const port = new OutboxSyncPort(o.db, () => worker.nudge(), o.config.sync.waitMs);
+  const port = new OutboxSyncPort(o.db, (id) => worker.nudge(id), o.config.sync.waitMs);
   let listener: pg.Client | undefined;
 
   return {

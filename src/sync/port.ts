@@ -10,7 +10,8 @@ import type { FirstAttempt, SyncPort } from '../domain/sync.js';
 export class OutboxSyncPort implements SyncPort {
   constructor(
     private readonly db: Db,
-    private readonly wake: () => void,
+    /** Wakes the worker; with an outbox id, asks it to attempt that row now even if its destination is paused. */
+    private readonly wake: (outboxId?: number) => void,
     private readonly waitMs: number,
     private readonly pollEveryMs = 15,
   ) {}
@@ -23,7 +24,7 @@ export class OutboxSyncPort implements SyncPort {
     const deadline = Date.now() + this.waitMs;
     const queued = await outbox.latestFor(this.db, destination, aggregateId);
     if (!queued) return { state: 'delivered' }; // nothing to mirror
-    this.wake();
+    this.wake(queued.id);
     for (;;) {
       const row = await outbox.find(this.db, queued.id);
       if (!row || row.state === 'done') return { state: 'delivered' };

@@ -6,6 +6,8 @@ import type { Logger } from '../logger.js';
 import { nextDelayMs } from './backoff.js';
 import type { Destination, Outcome } from './destination.js';
 
+type Claimed = { row: outbox.OutboxRow; ticket: string; probe: boolean };
+
 export interface WorkerOptions {
   db: Db;
   log: Logger;
@@ -33,6 +35,17 @@ export class OutboxWorker {
   private readonly concurrency: number;
   private readonly backoff: (attempts: number) => number;
   private readonly byName: Map<string, Destination>;
+  /**
+   * Destinations whose latest attempt failed transiently (down, timing out, 5xx): until one
+   * delivery succeeds again, each round sends them a single row (the probe) and the rest wait
+   * untouched, instead of every row failing and backing off on its own. In memory: another
+   * worker process finds out for itself.
+   */
+  private readonly paused = new Set<string>();
+  private readonly urgent = new Set<number>();
+  /** Rounds slept since a destination was paused (the probe interval grows with them). */
+  private probes = 0;
+  private readonly settler: Settler;
 
   constructor(private readonly o: WorkerOptions) {
     this.leaseMs = o.leaseMs ?? 60_000;
@@ -40,6 +53,12 @@ export class OutboxWorker {
     this.concurrency = Math.max(1, o.concurrency ?? 8);
     this.backoff = o.backoff ?? ((a) => nextDelayMs(a));
     this.byName = new Map(o.destinations.map((d) => [d.name, d]));
+    this.settler = new Settler(o.db);
+  }
+
+  /** True while deliveries to this destination are paused after a transient failure. */
+  isPaused(destination: string): boolean {
+    return this.paused.has(destination);
   }
 
   /** Starts the loop (again, after a stop). */
@@ -51,8 +70,12 @@ export class OutboxWorker {
     });
   }
 
-  /** Look again now (a write just queued rows). */
-  nudge(): void {
+  /**
+   * Look again now (a write just queued rows). With the id of a row a client waits for: attempt
+   * that one now even when its destination is paused, so the client hears how its own went.
+   */
+  nudge(outboxId?: number): void {
+    if (outboxId !== undefined) this.urgent.add(outboxId);
     this.nudged = true;
     this.wake?.();
   }
@@ -71,36 +94,66 @@ export class OutboxWorker {
       } catch (err) {
         this.o.log.error({ err }, 'outbox round failed; trying again');
       }
-      if (claimed < this.batchSize && !this.nudged) await this.sleep(this.o.pollMs);
+      if (claimed < this.batchSize && !this.nudged) await this.sleep(this.nextNap());
     }
+  }
+
+  /**
+   * How long to wait before looking again: the poll interval, but while a destination is paused
+   * its probes start after 100 ms and double up to the poll interval, so that a short outage ends
+   * without waiting out a whole poll.
+   */
+  private nextNap(): number {
+    if (this.paused.size === 0) {
+      this.probes = 0;
+      return this.o.pollMs;
+    }
+    return Math.min(this.o.pollMs, 100 * 2 ** Math.min(this.probes++, 20));
   }
 
   /** One claim → deliver → settle round; returns how many rows it claimed. */
   async runOnce(): Promise<number> {
     this.nudged = false;
-    const ticket = randomUUID();
     const claimedAt = Date.now();
-    const rows = await outbox.claimBatch(this.o.db, {
-      ticket,
-      now: claimedAt,
-      leaseMs: this.leaseMs,
-      limit: this.batchSize,
-    });
+    const claim = async (o: {
+      limit: number;
+      ids?: number[];
+      destinations?: string[];
+      skipDestinations?: string[];
+    }) => {
+      const ticket = randomUUID();
+      const rows = await outbox.claimBatch(this.o.db, { ticket, now: claimedAt, leaseMs: this.leaseMs, ...o });
+      return rows.map((row): Claimed => ({ row, ticket, probe: o.destinations !== undefined }));
+    };
+    const paused = [...this.paused];
+    const claimed: Claimed[] = [];
+    // Rows clients wait for, one probe per paused destination, then a batch of everything else.
+    if (paused.length && this.urgent.size) {
+      const ids = [...this.urgent];
+      claimed.push(...(await claim({ limit: ids.length, ids, destinations: paused })));
+    }
+    this.urgent.clear();
+    for (const destination of paused) {
+      if (!claimed.some((c) => c.row.destination === destination))
+        claimed.push(...(await claim({ limit: 1, destinations: [destination] })));
+    }
+    claimed.push(...(await claim({ limit: this.batchSize, skipDestinations: paused })));
+
     // Rows of different relations go out in parallel (a DRC round trip is mostly waiting);
     // rows that touch the same relation stay in claim order.
-    const groups = new Map<string, outbox.OutboxRow[]>();
-    for (const row of rows) {
-      const key = this.orderingKey(row);
-      groups.set(key, [...(groups.get(key) ?? []), row]);
+    const groups = new Map<string, Claimed[]>();
+    for (const c of claimed) {
+      const key = this.orderingKey(c.row);
+      groups.set(key, [...(groups.get(key) ?? []), c]);
     }
     const queue = [...groups.values()];
     const lanes = Array.from({ length: Math.min(this.concurrency, queue.length) }, async () => {
       for (let group = queue.shift(); group; group = queue.shift()) {
-        for (const row of group) await this.deliverRow(row, ticket, claimedAt);
+        for (const c of group) await this.deliverRow(c, claimedAt);
       }
     });
     await Promise.all(lanes);
-    return rows.length;
+    return claimed.length;
   }
 
   private orderingKey(row: outbox.OutboxRow): string {
@@ -112,7 +165,12 @@ export class OutboxWorker {
   }
 
   /** Delivers one claimed row and settles it; never throws for a remote failure. */
-  private async deliverRow(row: outbox.OutboxRow, ticket: string, claimedAt: number): Promise<void> {
+  private async deliverRow({ row, ticket, probe }: Claimed, claimedAt: number): Promise<void> {
+    // Its destination went down while this row waited in the batch: hand it back unattempted.
+    if (!probe && this.paused.has(row.destination)) {
+      await this.settler.settle({ id: row.id, ticket, outcome: 'released' });
+      return;
+    }
     const started = Date.now();
     // The claim's lease covers the whole batch from the start; a row reached after half of it
     // gets a fresh one, so every delivery starts with at least half a lease to go. Lost to
@@ -138,11 +196,25 @@ export class OutboxWorker {
       ms: now - started,
     };
     if (outcome.ok) {
-      await outbox.markDone(this.o.db, row.id, ticket, now, outcome.result ?? null);
+      if (this.paused.delete(row.destination)) {
+        this.o.log.info({ destination: row.destination }, 'outbox destination answers again; resuming');
+        this.nudged = true; // the rows that waited are due: go on at once
+      }
+      await this.settler.settle({ id: row.id, ticket, outcome: 'done', now, result: outcome.result ?? null });
       this.o.log.info({ ...entry, result: outcome.result }, 'outbox delivered');
     } else {
       const retryAt = now + this.backoff(row.attempts);
-      await outbox.markFailed(this.o.db, row.id, ticket, {
+      if (!outcome.permanent && !this.paused.has(row.destination)) {
+        this.paused.add(row.destination);
+        this.o.log.warn(
+          { destination: row.destination, error: outcome.error },
+          'outbox destination failing; pausing it: one row at a time until it answers',
+        );
+      }
+      await this.settler.settle({
+        id: row.id,
+        ticket,
+        outcome: 'failed',
         error: outcome.error,
         permanent: outcome.permanent,
         retryAt,
@@ -180,6 +252,45 @@ export class OutboxWorker {
       // woken early or stopping: both mean "look again now"
     } finally {
       this.wake = undefined;
+    }
+  }
+}
+
+/**
+ * Settles delivered rows in as few transactions as the database keeps up with: the first
+ * settlement is written at once; those that arrive while it is written go together in the next
+ * transaction. Each caller waits until its own row is settled.
+ */
+class Settler {
+  private queue: { s: outbox.Settlement; done: (err?: unknown) => void }[] = [];
+  private writing = false;
+
+  constructor(private readonly db: Db) {}
+
+  settle(s: outbox.Settlement): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ s, done: (err) => (err === undefined ? resolve() : reject(err as Error)) });
+      if (!this.writing) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.writing = true;
+    try {
+      while (this.queue.length) {
+        const batch = this.queue.splice(0, 256);
+        try {
+          await outbox.settle(
+            this.db,
+            batch.map((b) => b.s),
+          );
+          for (const b of batch) b.done();
+        } catch (err) {
+          for (const b of batch) b.done(err);
+        }
+      }
+    } finally {
+      this.writing = false;
     }
   }
 }

@@ -427,4 +427,73 @@ describe('OutboxWorker + DrcDestination (claim, deliver, settle, back off) on an
       expect((await rowsOf(second.uuid))[0]).to.include({ state: 'done', attempts: 1 });
     });
   });
+
+  describe('a DRC that fails', () => {
+    const postsWhileDown = () => calls.filter((c) => c === `POST ${OIOS}`).length;
+
+    it('is paused: the rest of the batch is handed back unattempted, and each later round sends one probe', async () => {
+      const relations = [];
+      for (let n = 1; n <= 5; n++) relations.push(await relation(n));
+      server.use(http.post(OIOS, () => HttpResponse.json({ detail: 'down' }, { status: 503 })));
+      const w = worker({ concurrency: 1, backoff: () => 0 });
+
+      expect(await w.runOnce(), 'claimed the whole batch').to.equal(5);
+      expect(postsWhileDown(), 'only the first row was tried').to.equal(1);
+      expect(w.isPaused('drc')).to.equal(true);
+      const states = await Promise.all(relations.map(async (r) => (await rowsOf(r.uuid))[0]!));
+      expect(states[0]).to.include({ state: 'pending', attempts: 1, locked_by: null });
+      for (const row of states.slice(1)) {
+        expect(row, 'handed back as if never claimed').to.include({
+          state: 'pending',
+          attempts: 0,
+          locked_by: null,
+          last_error: null,
+        });
+      }
+
+      calls = [];
+      expect(await w.runOnce(), 'one probe').to.equal(1);
+      expect(postsWhileDown()).to.equal(1);
+      expect(oios.size).to.equal(0);
+    });
+
+    it('resumes at full speed on the first success, with every waiting row due at once', async () => {
+      const relations = [];
+      for (let n = 1; n <= 4; n++) relations.push(await relation(n));
+      server.use(http.post(OIOS, () => HttpResponse.json({}, { status: 502 }), { once: true }));
+      const w = worker({ concurrency: 1, backoff: () => 60_000 });
+      await w.runOnce();
+      expect(w.isPaused('drc')).to.equal(true);
+
+      // The first row waits for its own retry; the probe is the next due row, and it succeeds.
+      expect(await w.runOnce(), 'the probe').to.equal(1);
+      expect(w.isPaused('drc')).to.equal(false);
+      expect(await w.runOnce(), 'the rest, without waiting for a backoff').to.equal(2);
+      expect(oios.size).to.equal(3);
+      expect((await rowsOf(relations[0]!.uuid))[0]).to.include({ state: 'pending', attempts: 1 });
+    });
+
+    it("still tries at once the row an API client waits for (it is the round's probe)", async () => {
+      const waiting = await relation(1);
+      await relation(2);
+      const tried: string[] = [];
+      server.use(
+        http.post(OIOS, async ({ request }) => {
+          tried.push(((await request.json()) as Oio).informatieobject);
+          return HttpResponse.json({}, { status: 503 });
+        }),
+      );
+      const w = worker({ concurrency: 1, backoff: () => 60_000 });
+      await w.runOnce(); // the first row fails, the second is handed back
+      const asked = await relation(3);
+      const [row] = await rowsOf(asked.uuid);
+
+      tried.length = 0;
+      w.nudge(row!.id);
+      expect(await w.runOnce()).to.equal(1);
+      expect(tried, 'the row asked for, not the oldest due one').to.deep.equal([asked.informatieobject]);
+      expect((await rowsOf(asked.uuid))[0]).to.include({ state: 'pending', attempts: 1 });
+      expect((await rowsOf(waiting.uuid))[0], 'waits for its own retry').to.include({ attempts: 1 });
+    });
+  });
 });
