@@ -338,6 +338,7 @@ export function dataPages(kit: AdminKit): express.Router {
     kit.need('viewer'),
     kit.h(async (req, res) => {
       if (req.params['resource'] !== 'klanten') throw notFound();
+      await resource.get(ctx, adminResource('klanten')!.def, uuidParam(req)); // no record of a klant that is not there
       await kit.audit(res, { action: 'klant.bsn-getoond', target: urls.of('klanten', uuidParam(req)) });
       await showDetail(req, res, { showBsn: true });
     }),

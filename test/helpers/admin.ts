@@ -104,6 +104,15 @@ export class AdminClient {
     return res;
   }
 
+  /** A cookie as another site or an earlier visit may have left it. */
+  setCookie(name: string, value: string): void {
+    this.cookies.set(name, value);
+  }
+
+  cookie(name: string): string | undefined {
+    return this.cookies.get(name);
+  }
+
   hasSession(): boolean {
     return this.cookies.has('kic_admin');
   }
