@@ -1,7 +1,7 @@
 import express, { type Request, type Response } from 'express';
 import { page, related, type Condition } from '../db/admin-lists.js';
 import * as resource from '../domain/resource.js';
-import type { DomainContext, Json } from '../domain/resource.js';
+import type { DomainContext, Json, Row } from '../domain/resource.js';
 import { isUuid } from '../domain/urls.js';
 import * as workingCopies from '../domain/working-copies.js';
 import { invalid, notFound, Problem } from '../errors.js';
@@ -101,7 +101,10 @@ export function dataPages(kit: AdminKit): express.Router {
     return out;
   };
 
-  const rowCells = (r: AdminResource, api: Json): Cell[] => r.columns.map((c) => cell(c.value(api)));
+  const rowCells = (r: AdminResource, row: Row): Cell[] => {
+    const api = r.def.toApi(row, urls);
+    return r.columns.map((c) => cell(c.value(api, row)));
+  };
 
   // --- working copies overview ---
   router.get(
@@ -144,7 +147,7 @@ export function dataPages(kit: AdminKit): express.Router {
         query,
         after,
         canCreate: hasRole(kit.me(res).role, 'editor'),
-        rows: result.rows.map((row) => ({ uuid: row.uuid, cells: rowCells(r, r.def.toApi(row, urls)) })),
+        rows: result.rows.map((row) => ({ uuid: row.uuid, cells: rowCells(r, row) })),
         nextHref: result.next ? `/admin/${r.def.name}?${qs({ na: String(result.next) })}` : undefined,
         firstHref: `/admin/${r.def.name}?${qs({})}`,
       });
@@ -281,7 +284,7 @@ export function dataPages(kit: AdminKit): express.Router {
         resource: c.resource,
         singularTitle: child.singularTitle,
         columns: child.columns.map((col) => col.label),
-        rows: rows.slice(0, 50).map((cr) => ({ uuid: cr.uuid, cells: rowCells(child, child.def.toApi(cr, urls)) })),
+        rows: rows.slice(0, 50).map((cr) => ({ uuid: cr.uuid, cells: rowCells(child, cr) })),
         more: rows.length > 50,
         filter: linkField ? new URLSearchParams({ [linkField.name]: uuid }).toString() : '',
         // A new related row starts with its link to this one filled in (e.g. ?verzoek=<url>).
@@ -312,6 +315,10 @@ export function dataPages(kit: AdminKit): express.Router {
         heading: heading(r, api),
         apiUrl: urls.of(r.def.name, uuid),
         fields: fieldsOfRow(api, o.showBsn === true),
+        alsoShown: r.alsoShown && {
+          title: r.alsoShown.title,
+          fields: fieldsOfRow(r.alsoShown.values(row, urls), false),
+        },
         hasBsn: r.def.name === 'klanten' && bsnOf(api) !== undefined,
         bsnShown: o.showBsn === true,
         copy: r.workingCopies ? await workingCopies.find(ctx, uuid) : undefined,

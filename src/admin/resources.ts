@@ -1,7 +1,8 @@
 import type { Condition } from '../db/admin-lists.js';
 import { IDENTIFICATION_SCHEMA } from '../domain/klanten.js';
+import { klantenV1 } from '../domain/klanten-v1.js';
 import { RESOURCE_DEFS } from '../domain/registry.js';
-import type { Json, ResourceDef } from '../domain/resource.js';
+import type { Json, ResourceDef, Row } from '../domain/resource.js';
 import type { ResourceName, Urls } from '../domain/urls.js';
 import { isUuid } from '../domain/urls.js';
 
@@ -22,12 +23,14 @@ export interface AdminResource {
   /** The spec's component schema of its request body. */
   schema: string;
   /** Columns of the list, from the API representation. */
-  columns: { label: string; value(api: Json): unknown }[];
+  columns: { label: string; value(api: Json, row: Row): unknown }[];
   filters: ListFilter[];
   /** The API offers update operations (PUT/PATCH) for it. */
   editable: boolean;
   /** Edits wait for a second person's approval as a working copy. */
   workingCopies?: boolean;
+  /** What another API shows of the same row and this resource's API does not: shown, never edited here. */
+  alsoShown?: { title: string; values(row: Row, urls: Urls): Json };
   /** Rows of other resources that point at this one, shown on its detail page. */
   children: { resource: ResourceName; column: string; title: string }[];
 }
@@ -83,6 +86,7 @@ export const ADMIN_RESOURCES: AdminResource[] = [
     columns: [
       { label: 'voornaam', value: (a) => a['voornaam'] },
       { label: 'achternaam', value: (a) => a['achternaam'] },
+      { label: 'klantnummer', value: (_a, row) => row['klantnummer'] },
       { label: 'emailadres', value: (a) => a['emailadres'] ?? '' },
       { label: 'subjectType', value: (a) => a['subjectType'] ?? '' },
       { label: 'BSN', value: (a) => maskBsn(bsnOf(a)) },
@@ -110,6 +114,22 @@ export const ADMIN_RESOURCES: AdminResource[] = [
     ],
     editable: true,
     workingCopies: true,
+    // The admin edits a klant as the Klantinteracties API does (its rules, its form); an approved
+    // edit leaves these as they are, as a write through that API does.
+    alsoShown: {
+      title: 'Klanten API',
+      values: (row, urls) => {
+        const v1 = klantenV1.toApi(row, urls);
+        return {
+          bronorganisatie: v1['bronorganisatie'],
+          klantnummer: v1['klantnummer'],
+          bedrijfsnaam: v1['bedrijfsnaam'],
+          websiteUrl: row['website_url'], // not the stand-in the API shows when none is known
+          voorvoegselAchternaam: v1['voorvoegselAchternaam'],
+          adres: v1['adres'],
+        };
+      },
+    },
     children: [
       { resource: 'contactmomenten', column: 'klant_uuid', title: 'Contactmomenten' },
       { resource: 'verzoeken', column: 'klant_uuid', title: 'Verzoeken' },

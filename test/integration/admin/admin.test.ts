@@ -328,6 +328,41 @@ describeApi('admin interface over HTTP', (t) => {
       expect(JSON.parse(audit.after)).to.include({ voornaam: 'Annemarie' });
     });
 
+    it('shows what only the Klanten API holds, and an approved edit keeps all of it', async () => {
+      const v1 = {
+        bronorganisatie: '123456782',
+        klantnummer: 'K-77',
+        websiteUrl: 'https://bakkerij.example',
+        bedrijfsnaam: 'Bakkerij Vries',
+        voornaam: 'Anna',
+        voorvoegselAchternaam: 'de',
+        achternaam: 'Vries',
+        emailadres: 'anna@example.nl',
+        adres: { straatnaam: 'Keizersgracht', huisnummer: 117, postcode: '1015CJ', woonplaatsnaam: 'Amsterdam' },
+        subjectType: 'natuurlijk_persoon',
+        subjectIdentificatie: { inpBsn: '111222333', geslachtsnaam: 'Vries' },
+      };
+      const created = await t.api().post('/klanten/api/v1/klanten', v1);
+      expect(created.status).to.equal(201);
+      const uuid = uuidOf(created.body.url);
+      const viewer = await as('vera');
+      const detail = (await viewer.get(`/admin/klanten/${uuid}`)).html;
+      for (const shown of ['K-77', 'https://bakkerij.example', 'Bakkerij Vries', 'Keizersgracht', '1015CJ', '117']) {
+        expect(detail).to.include(shown);
+      }
+      expect((await viewer.get('/admin/klanten?klantnummer=K-77')).html).to.include(`/admin/klanten/${uuid}"`);
+
+      const editor = await as('eddy');
+      const page = await editor.get(`/admin/klanten/${uuid}/bewerken`);
+      await editor.post(`/admin/klanten/${uuid}/bewerken`, {
+        ...formValues(page.html, `/admin/klanten/${uuid}/bewerken`),
+        telefoonnummer: '0201234567',
+      });
+      expect((await (await as('anton')).post(`/admin/klanten/${uuid}/werkkopie/goedkeuren`)).status).to.equal(303);
+      const after = (await t.api().get(`/klanten/api/v1/klanten/${uuid}`)).body;
+      expect(after).to.deep.equal({ ...created.body, telefoonnummer: '0201234567' });
+    });
+
     it('refuses approval by the author even when the author is an approver', async () => {
       const klant = await newKlant();
       const uuid = uuidOf(klant.url);
