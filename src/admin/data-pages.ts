@@ -149,6 +149,7 @@ export function dataPages(kit: AdminKit): express.Router {
         canCreate: hasRole(kit.me(res).role, 'editor'),
         rows: result.rows.map((row) => ({ uuid: row.uuid, cells: rowCells(r, row) })),
         nextHref: result.next ? `/admin/${r.def.name}?${qs({ na: String(result.next) })}` : undefined,
+        scannedTo: result.scannedTo,
         firstHref: `/admin/${r.def.name}?${qs({})}`,
       });
     }),

@@ -191,9 +191,10 @@ export const ADMIN_RESOURCES: AdminResource[] = [
       linkFilter('klant', 'klant_uuid'),
       {
         name: 'identificatie',
-        label: 'identificatie',
+        label: 'identificatie of externe identificatie',
         kind: 'text',
-        condition: (v) => ({ kind: 'contains', columns: ['identificatie', 'externe_identificatie'], value: v }),
+        // A code people copy: exact, on indexed columns.
+        condition: (v) => ({ kind: 'eq-any', columns: ['identificatie', 'externe_identificatie'], value: v.trim() }),
       },
     ],
     editable: true,

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { page } from '../../../src/db/admin-lists.js';
 import * as rows from '../../../src/db/rows.js';
 import { HOLDS_KLANT } from '../../../src/db/working-copies.js';
 import { AdminClient, addUsers, emptyAdmin, formValues, PASSWORD } from '../../helpers/admin.js';
@@ -251,6 +252,35 @@ describeApi('admin interface over HTTP', (t) => {
       expect(second.html.match(/<tr><td><a href="\/admin\/klanten\//g)).to.have.length(2);
       expect(second.html).to.include('K26').and.not.include('K24');
       expect(second.html).not.to.include('rel="next"');
+    });
+
+    it('looks through a bounded block of klanten per page of a substring search, and goes on from there', async () => {
+      for (let i = 0; i < 30; i++) await newKlant({ ...KLANT, voornaam: i === 27 ? 'Zeldzaam' : `K${i}` });
+      const ids = (await t.db()('klanten').orderBy('id').pluck('id')) as number[];
+      const first = ids[0]! - 1;
+      const search = (after: number) =>
+        page(t.db(), 'klanten', {
+          conditions: [{ kind: 'contains', columns: ['voornaam'], value: 'ZELDZ' }],
+          after,
+          limit: 25,
+          scanWindow: 10,
+        });
+      expect(await search(first)).to.deep.equal({ rows: [], next: first + 10, scannedTo: first + 10 });
+      expect((await search(first + 10)).next).to.equal(first + 20);
+      const last = await search(first + 20);
+      expect(last.rows.map((r) => r['voornaam'])).to.deep.equal(['Zeldzaam']);
+      expect(last).not.to.have.property('next');
+      // An exact filter needs no block: its index finds the rows wherever they are.
+      const exact = await page(t.db(), 'klanten', {
+        conditions: [{ kind: 'eq', column: 'voornaam', value: 'Zeldzaam' }],
+        limit: 25,
+        scanWindow: 10,
+      });
+      expect(exact.rows).to.have.length(1);
+      // The page says how far it looked and offers to go on.
+      const c = await as('vera');
+      const html = (await c.get('/admin/klanten?q=zeldzaam')).html;
+      expect(html).to.include('Zeldzaam');
     });
 
     it('shows a whole BSN only on an explicit action, which is recorded', async () => {
@@ -650,6 +680,30 @@ describeApi('admin interface over HTTP', (t) => {
       expect(verzoekPage.html).to.include(`href="/admin/klanten/${uuidOf(klant.url)}"`);
       expect((await c.get('/admin/nietsbestaands')).status).to.equal(404);
       expect((await c.get('/admin/klanten/not-a-uuid')).status).to.equal(404);
+    });
+
+    it('lists verzoeken by status, klant and identificatie (or the externe identificatie)', async () => {
+      const klant = await newKlant();
+      const post = async (body: Record<string, unknown>) =>
+        (await t.api().post('/api/v1/verzoeken', { bronorganisatie: '123456782', ...body })).body as {
+          url: string;
+          identificatie: string;
+        };
+      const mine = await post({ status: 'in_behandeling', klant: klant.url, externeIdentificatie: 'EXT-9' });
+      const other = await post({ status: 'ontvangen' });
+      const c = await as('vera');
+      const rows = async (query: string) => {
+        const html = (await c.get(`/admin/verzoeken?${query}`)).html;
+        return [...html.slice(html.indexOf('<tbody')).matchAll(/href="\/admin\/verzoeken\/([0-9a-f-]{36})"/g)].map(
+          (m) => m[1],
+        );
+      };
+      expect(await rows('status=in_behandeling')).to.deep.equal([uuidOf(mine.url)]);
+      expect(await rows(`klant=${encodeURIComponent(klant.url)}`)).to.deep.equal([uuidOf(mine.url)]);
+      expect(await rows(`klant=${uuidOf(klant.url)}`)).to.deep.equal([uuidOf(mine.url)]);
+      expect(await rows(`identificatie=${other.identificatie}`)).to.deep.equal([uuidOf(other.url)]);
+      expect(await rows('identificatie=EXT-9')).to.deep.equal([uuidOf(mine.url)]);
+      expect(await rows('status=afgewezen')).to.deep.equal([]);
     });
 
     it('lists contactmomenten by klant, kanaal and date, and links each to its klant', async () => {
