@@ -34,7 +34,12 @@ export interface AdminKit {
   render(res: Response, view: string, data: Record<string, unknown>, status?: number): void;
   need(role: Role): RequestHandler;
   me(res: Response): AdminSession;
-  audit(res: Response, e: { action: string; target?: string; before?: unknown; after?: unknown }): Promise<void>;
+  /** Appends to the audit log as the session's user; `db` a transaction the entry belongs to. */
+  audit(
+    res: Response,
+    e: { action: string; target?: string; before?: unknown; after?: unknown },
+    db?: Db,
+  ): Promise<void>;
   /** Wraps an async handler so its errors reach the error page. */
   h(fn: (req: Request, res: Response) => Promise<void>): RequestHandler;
 }
@@ -115,7 +120,7 @@ export function adminRouter(deps: AdminDeps): express.Router {
       next();
     },
     me: (res) => current(res)!,
-    audit: (res, e) => audit.append(deps.db, { username: current(res)?.username ?? '-', ...e }),
+    audit: (res, e, db = deps.db) => audit.append(db, { username: current(res)?.username ?? '-', ...e }),
     h: (fn) => (req, res, next) => void fn(req, res).catch(next),
   };
 

@@ -1,3 +1,4 @@
+import type { Db } from '../db/knex.js';
 import * as copies from '../db/working-copies.js';
 import type { WorkingCopy } from '../db/working-copies.js';
 import { conflict, forbidden, notFound } from '../errors.js';
@@ -66,6 +67,8 @@ export async function approve(
   ctx: DomainContext,
   klantUuid: string,
   approver: string,
+  /** Records the approval in the same transaction (the admin's audit log): both or neither. */
+  record?: (trx: Db, outcome: { before: Json; after: Json; createdBy: string }) => Promise<void>,
 ): Promise<{ before: Json; after: Json; createdBy: string }> {
   return ctx.db.transaction(async (trx) => {
     const tctx: DomainContext = { ...ctx, db: trx };
@@ -82,7 +85,9 @@ export async function approve(
     const before = klanten.toApi(active, ctx.urls);
     await copies.remove(trx, copy.id);
     const row = await resource.update(tctx, klanten, klantUuid, copy.input, false);
-    return { before, after: klanten.toApi(row, ctx.urls), createdBy: copy.createdBy };
+    const outcome = { before, after: klanten.toApi(row, ctx.urls), createdBy: copy.createdBy };
+    await record?.(trx, outcome);
+    return outcome;
   });
 }
 

@@ -5,6 +5,17 @@ import type { Role } from '../../src/db/admin-users.js';
 
 export const PASSWORD = 'correct horse battery staple';
 
+/** A klant as the admin tests create it through the API (with a BSN to mask). */
+export const KLANT = {
+  voornaam: 'Anna',
+  achternaam: 'de Vries',
+  emailadres: 'anna@example.nl',
+  subjectType: 'natuurlijk_persoon',
+  subjectIdentificatie: { inpBsn: '111222333', geslachtsnaam: 'Vries' },
+};
+
+export const uuidOf = (url: string): string => url.split('/').pop()!;
+
 /** One hash for every test user: scrypt is slow on purpose. */
 let hash: Promise<string> | undefined;
 
@@ -111,6 +122,13 @@ export class AdminClient {
 
   cookie(name: string): string | undefined {
     return this.cookies.get(name);
+  }
+
+  /** Saves an edit of a klant as a working copy through its form, as a browser does. */
+  async proposeKlantEdit(uuid: string, changes: Record<string, string>): Promise<Page> {
+    const path = `/admin/klanten/${uuid}/bewerken`;
+    const form = await this.get(path);
+    return this.post(path, { ...formValues(form.html, path), ...changes });
   }
 
   hasSession(): boolean {
