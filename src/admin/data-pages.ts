@@ -128,16 +128,23 @@ export function dataPages(kit: AdminKit): express.Router {
       const filters = r.filters;
       const query: Record<string, string> = {};
       const conditions: Condition[] = [];
+      let orderBy: string | undefined;
       for (const f of filters) {
         const v = req.query[f.name];
         if (typeof v !== 'string' || v.trim() === '') continue;
         query[f.name] = v;
         const c = f.condition(v, urls);
         if (c) conditions.push(c);
+        orderBy ??= f.orderBy;
       }
       const afterRaw = Number(req.query['na']);
       const after = Number.isInteger(afterRaw) && afterRaw > 0 ? afterRaw : undefined;
-      const result = await page(db, r.def.name, { conditions, limit: PAGE_SIZE, ...(after ? { after } : {}) });
+      const result = await page(db, r.def.name, {
+        conditions,
+        limit: PAGE_SIZE,
+        ...(after ? { after } : {}),
+        ...(orderBy ? { orderBy } : {}),
+      });
       const qs = (extra: Record<string, string>) => new URLSearchParams({ ...query, ...extra }).toString();
       kit.render(res, 'list.njk', {
         title: r.title,
@@ -534,17 +541,22 @@ export function dataPages(kit: AdminKit): express.Router {
     kit.need('approver'),
     kit.h(async (req, res) => {
       const uuid = uuidParam(req);
-      const outcome = await workingCopies.approve(
+      await workingCopies.approve(
         as(res, 'Werkkopie goedgekeurd in de beheeromgeving'),
         uuid,
         kit.me(res).username,
+        (trx, outcome) =>
+          kit.audit(
+            res,
+            {
+              action: 'klant.werkkopie-goedgekeurd',
+              target: urls.of('klanten', uuid),
+              before: outcome.before,
+              after: outcome.after,
+            },
+            trx,
+          ),
       );
-      await kit.audit(res, {
-        action: 'klant.werkkopie-goedgekeurd',
-        target: urls.of('klanten', uuid),
-        before: outcome.before,
-        after: outcome.after,
-      });
       res.redirect(303, `/admin/klanten/${uuid}?ok=goedgekeurd`);
     }),
   );

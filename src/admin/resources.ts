@@ -13,6 +13,8 @@ export interface ListFilter {
   kind: 'text' | 'select' | 'date';
   options?: string[];
   condition(value: string, urls: Urls): Condition | undefined;
+  /** A range filter whose column then orders the list (its (column, id) index serves both). */
+  orderBy?: string;
 }
 
 /** How the admin shows one of the eight resources; the rules stay in its ResourceDef. */
@@ -153,12 +155,14 @@ export const ADMIN_RESOURCES: AdminResource[] = [
         name: 'van',
         label: 'interactiedatum vanaf',
         kind: 'date',
+        orderBy: 'interactiedatum',
         condition: (v) => ({ kind: 'gte', column: 'interactiedatum', value: v }),
       },
       {
         name: 'tot',
         label: 'interactiedatum tot en met',
         kind: 'date',
+        orderBy: 'interactiedatum',
         // Stored datetimes are ISO text: everything on the given day sorts before the next day.
         condition: (v) => ({ kind: 'lt', column: 'interactiedatum', value: `${v}T99` }),
       },

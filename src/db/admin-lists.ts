@@ -29,13 +29,22 @@ export const SCAN_WINDOW = 50_000;
 export async function page(
   db: Db,
   table: string,
-  o: { conditions: Condition[]; after?: number; limit: number; scanWindow?: number },
+  o: { conditions: Condition[]; after?: number; limit: number; scanWindow?: number; orderBy?: string },
 ): Promise<{ rows: Row[]; next?: number; scannedTo?: number }> {
-  const q = db(table)
-    .orderBy('id')
-    .limit(o.limit + 1);
+  const q = db(table).limit(o.limit + 1);
   const after = o.after ?? 0;
-  if (o.after !== undefined) q.where('id', '>', o.after);
+  if (o.orderBy) {
+    // In (column, id) order along that index: a range filter on the column reads just its range.
+    // The keyset stays the row id: the next page starts after that row's (column, id).
+    const column = o.orderBy;
+    q.orderBy([column, 'id']);
+    const from = o.after === undefined ? undefined : await db(table).where('id', o.after).first(column);
+    if (from) q.whereRaw('(??, ??) > (?, ?)', [column, 'id', from[column], o.after]);
+    else if (o.after !== undefined) q.where('id', '>', o.after);
+  } else {
+    q.orderBy('id');
+    if (o.after !== undefined) q.where('id', '>', o.after);
+  }
   const windowEnd = o.conditions.some((c) => c.kind === 'contains') ? after + (o.scanWindow ?? SCAN_WINDOW) : undefined;
   if (windowEnd !== undefined) q.where('id', '<=', windowEnd);
   for (const c of o.conditions) {

@@ -1,18 +1,10 @@
 import { expect } from 'chai';
 import { page } from '../../../src/db/admin-lists.js';
 import * as rows from '../../../src/db/rows.js';
+import { RESOURCES } from '../../../src/domain/urls.js';
 import { HOLDS_KLANT } from '../../../src/db/working-copies.js';
-import { AdminClient, addUsers, emptyAdmin, formValues, PASSWORD } from '../../helpers/admin.js';
+import { AdminClient, addUsers, emptyAdmin, formValues, KLANT, PASSWORD, uuidOf } from '../../helpers/admin.js';
 import { describeApi, startApp } from '../../helpers/app.js';
-
-const KLANT = {
-  voornaam: 'Anna',
-  achternaam: 'de Vries',
-  emailadres: 'anna@example.nl',
-  subjectType: 'natuurlijk_persoon',
-  subjectIdentificatie: { inpBsn: '111222333', geslachtsnaam: 'Vries' },
-};
-const uuidOf = (url: string) => url.split('/').pop()!;
 
 describeApi('admin interface over HTTP', (t) => {
   let base: string;
@@ -28,6 +20,9 @@ describeApi('admin interface over HTTP', (t) => {
     expect(res.status).to.equal(201);
     return res.body as { url: string } & Record<string, unknown>;
   };
+
+  const proposeEdit = async (editor: AdminClient, uuid: string, changes: Record<string, string>) =>
+    expect((await editor.proposeKlantEdit(uuid, changes)).status, 'working copy saved').to.equal(303);
 
   beforeEach(async () => {
     base = t.api().baseUrl;
@@ -383,11 +378,7 @@ describeApi('admin interface over HTTP', (t) => {
       expect((await viewer.get('/admin/klanten?klantnummer=K-77')).html).to.include(`/admin/klanten/${uuid}"`);
 
       const editor = await as('eddy');
-      const page = await editor.get(`/admin/klanten/${uuid}/bewerken`);
-      await editor.post(`/admin/klanten/${uuid}/bewerken`, {
-        ...formValues(page.html, `/admin/klanten/${uuid}/bewerken`),
-        telefoonnummer: '0201234567',
-      });
+      await proposeEdit(editor, uuid, { telefoonnummer: '0201234567' });
       expect((await (await as('anton')).post(`/admin/klanten/${uuid}/werkkopie/goedkeuren`)).status).to.equal(303);
       const after = (await t.api().get(`/klanten/api/v1/klanten/${uuid}`)).body;
       expect(after).to.deep.equal({ ...created.body, telefoonnummer: '0201234567' });
@@ -397,11 +388,7 @@ describeApi('admin interface over HTTP', (t) => {
       const klant = await newKlant();
       const uuid = uuidOf(klant.url);
       const anton = await as('anton');
-      const page = await anton.get(`/admin/klanten/${uuid}/bewerken`);
-      await anton.post(`/admin/klanten/${uuid}/bewerken`, {
-        ...formValues(page.html, `/admin/klanten/${uuid}/bewerken`),
-        achternaam: 'X',
-      });
+      await proposeEdit(anton, uuid, { achternaam: 'X' });
       expect((await anton.post(`/admin/klanten/${uuid}/werkkopie/goedkeuren`)).status).to.equal(403);
       expect((await t.api().get(klant.url)).body.achternaam).to.equal('de Vries');
       expect((await (await as('bea')).post(`/admin/klanten/${uuid}/werkkopie/goedkeuren`)).status).to.equal(303);
@@ -412,11 +399,7 @@ describeApi('admin interface over HTTP', (t) => {
       const klant = await newKlant();
       const uuid = uuidOf(klant.url);
       const editor = await as('eddy');
-      const page = await editor.get(`/admin/klanten/${uuid}/bewerken`);
-      await editor.post(`/admin/klanten/${uuid}/bewerken`, {
-        ...formValues(page.html, `/admin/klanten/${uuid}/bewerken`),
-        voornaam: 'Copy',
-      });
+      await proposeEdit(editor, uuid, { voornaam: 'Copy' });
       // A writer outside the API (psql, an import) changes the klant meanwhile.
       await t
         .db()('klanten')
@@ -450,11 +433,7 @@ describeApi('admin interface over HTTP', (t) => {
       const klant = await newKlant();
       const uuid = uuidOf(klant.url);
       const editor = await as('eddy');
-      const page = await editor.get(`/admin/klanten/${uuid}/bewerken`);
-      await editor.post(`/admin/klanten/${uuid}/bewerken`, {
-        ...formValues(page.html, `/admin/klanten/${uuid}/bewerken`),
-        voornaam: 'Nieuw',
-      });
+      await proposeEdit(editor, uuid, { voornaam: 'Nieuw' });
       // A copy that no longer passes the rules (stored input is the domain's to check again at approval).
       const copy = await t.db()('klant_working_copies').where({ klant_uuid: uuid }).first();
       const input = JSON.parse(copy.input);
@@ -467,6 +446,37 @@ describeApi('admin interface over HTTP', (t) => {
       expect(res.status).to.equal(400);
       expect(await t.db()('klant_working_copies').where({ klant_uuid: uuid }).first()).to.include({ id: copy.id });
       expect((await t.api().get(klant.url)).body.voornaam).to.equal('Anna');
+    });
+
+    it('records the approval in the same transaction: when the audit log refuses it, nothing is approved', async () => {
+      const klant = await newKlant();
+      const uuid = uuidOf(klant.url);
+      await proposeEdit(await as('eddy'), uuid, { voornaam: 'Nieuw' });
+      // The audit log refuses this one entry (a full disk, a lost connection: any failure of the record).
+      const pg = t.dialect === 'pg';
+      await t.db().raw(
+        pg
+          ? `CREATE FUNCTION refuse_approval() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN IF NEW.action = 'klant.werkkopie-goedgekeurd' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$`
+          : `CREATE TRIGGER refuse_approval BEFORE INSERT ON admin_audit WHEN NEW.action = 'klant.werkkopie-goedgekeurd'
+             BEGIN SELECT RAISE(ABORT, 'refused'); END`,
+      );
+      if (pg) {
+        await t
+          .db()
+          .raw(
+            'CREATE TRIGGER refuse_approval BEFORE INSERT ON admin_audit FOR EACH ROW EXECUTE FUNCTION refuse_approval()',
+          );
+      }
+      try {
+        const res = await (await as('anton')).post(`/admin/klanten/${uuid}/werkkopie/goedkeuren`);
+        expect(res.status).to.equal(500);
+      } finally {
+        await t.db().raw(pg ? 'DROP FUNCTION refuse_approval() CASCADE' : 'DROP TRIGGER refuse_approval');
+      }
+      expect((await t.api().get(klant.url)).body.voornaam).to.equal('Anna');
+      expect(await t.db()('klant_working_copies').where({ klant_uuid: uuid }).first()).to.be.an('object');
+      expect((await t.api().get(`/klanten/api/v1/klanten/${uuid}/audittrail`)).body).to.have.length(1);
     });
 
     it('shows the API rules next to the field and saves nothing', async () => {
@@ -555,11 +565,7 @@ describeApi('admin interface over HTTP', (t) => {
       const uuid = uuidOf(klant.url);
       const editor = await as('eddy');
       expect((await editor.post(`/admin/klanten/${uuid}/verwijderen`)).status).to.equal(403);
-      const page = await editor.get(`/admin/klanten/${uuid}/bewerken`);
-      await editor.post(`/admin/klanten/${uuid}/bewerken`, {
-        ...formValues(page.html, `/admin/klanten/${uuid}/bewerken`),
-        voornaam: 'X',
-      });
+      await proposeEdit(editor, uuid, { voornaam: 'X' });
       const approver = await as('anton');
       const blocked = await approver.post(`/admin/klanten/${uuid}/verwijderen`);
       expect(blocked.status).to.equal(409);
@@ -658,16 +664,7 @@ describeApi('admin interface over HTTP', (t) => {
         await t.api().post('/api/v1/verzoekcontactmomenten', { verzoek: verzoek.url, contactmoment: cm.url })
       ).body;
       const c = await as('eddy');
-      for (const name of [
-        'klanten',
-        'contactmomenten',
-        'verzoeken',
-        'objectcontactmomenten',
-        'objectverzoeken',
-        'verzoekcontactmomenten',
-        'verzoekinformatieobjecten',
-        'verzoekproducten',
-      ]) {
+      for (const name of RESOURCES) {
         expect((await c.get(`/admin/${name}`)).status, name).to.equal(200);
         expect((await c.get(`/admin/${name}/nieuw`)).status, `${name}/nieuw`).to.equal(200);
       }
@@ -704,6 +701,25 @@ describeApi('admin interface over HTTP', (t) => {
       expect(await rows(`identificatie=${other.identificatie}`)).to.deep.equal([uuidOf(other.url)]);
       expect(await rows('identificatie=EXT-9')).to.deep.equal([uuidOf(mine.url)]);
       expect(await rows('status=afgewezen')).to.deep.equal([]);
+    });
+
+    it('lists contactmomenten of a date range in date order, paged along the date index', async () => {
+      const cm = { bronorganisatie: '123456782', medewerker: 'https://medewerkers.example/api/v1/medewerkers/1' };
+      // Made newest first, so date order is not id order.
+      for (let day = 28; day >= 1; day--) {
+        const interactiedatum = `2026-02-${String(day).padStart(2, '0')}T10:00:00Z`;
+        await t.api().post('/api/v1/contactmomenten', { ...cm, kanaal: `dag-${day}`, interactiedatum });
+      }
+      const c = await as('vera');
+      const dates = (html: string) => [...html.matchAll(/<td>(2026-02-\d\d)T10:00:00Z<\/td>/g)].map((m) => m[1]);
+      const first = await c.get('/admin/contactmomenten?van=2026-02-02');
+      expect(dates(first.html)).to.deep.equal(
+        Array.from({ length: 25 }, (_, i) => `2026-02-${String(i + 2).padStart(2, '0')}`),
+      );
+      const next = /href="([^"]+)" rel="next"/.exec(first.html)![1]!.replace(/&amp;/g, '&');
+      const second = await c.get(next);
+      expect(dates(second.html)).to.deep.equal(['2026-02-27', '2026-02-28']);
+      expect(second.html).not.to.include('rel="next"');
     });
 
     it('lists contactmomenten by klant, kanaal and date, and links each to its klant', async () => {
