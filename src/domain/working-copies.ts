@@ -32,7 +32,13 @@ export async function propose(
   }
   await resource.validateUpdate(ctx, klanten, existing, input, false);
   if (pending) {
-    await copies.updateInput(ctx.db, pending.id, input);
+    // Approved or rejected since it was read: say so rather than report a save that went nowhere.
+    if (!(await copies.updateInput(ctx.db, pending.id, input))) {
+      throw conflict(
+        'working-copy-gone',
+        'Je werkkopie is intussen goedgekeurd of afgekeurd; open de klant opnieuw en breng je wijziging opnieuw aan.',
+      );
+    }
     return 'updated';
   }
   const result = await copies.insert(ctx.db, {
@@ -83,7 +89,8 @@ export async function approve(
     }
     if (!unchanged(copy.base, active)) throw conflict('working-copy-stale', STALE_TEXT);
     const before = klanten.toApi(active, ctx.urls);
-    await copies.remove(trx, copy.id);
+    // Rejected since it was read (a rejection does not wait for the klant's lock): nothing to approve.
+    if (!(await copies.remove(trx, copy.id))) throw notFound('Er is geen werkkopie (meer) voor deze klant.');
     const row = await resource.update(tctx, klanten, klantUuid, copy.input, false);
     const outcome = { before, after: klanten.toApi(row, ctx.urls), createdBy: copy.createdBy };
     await record?.(trx, outcome);

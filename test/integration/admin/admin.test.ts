@@ -5,6 +5,7 @@ import { RESOURCES } from '../../../src/domain/urls.js';
 import { HOLDS_KLANT } from '../../../src/db/working-copies.js';
 import { AdminClient, addUsers, emptyAdmin, formValues, KLANT, PASSWORD, uuidOf } from '../../helpers/admin.js';
 import { describeApi, startApp } from '../../helpers/app.js';
+import { until } from '../../helpers/fake-drc.js';
 
 describeApi('admin interface over HTTP', (t) => {
   let base: string;
@@ -477,6 +478,50 @@ describeApi('admin interface over HTTP', (t) => {
       expect((await t.api().get(klant.url)).body.voornaam).to.equal('Anna');
       expect(await t.db()('klant_working_copies').where({ klant_uuid: uuid }).first()).to.be.an('object');
       expect((await t.api().get(`/klanten/api/v1/klanten/${uuid}/audittrail`)).body).to.have.length(1);
+    });
+
+    /** Runs `during` while the klant's copy is locked from outside; deletes it (a rejection) before letting go. */
+    const whileCopyIsRejected = async <T>(uuid: string, during: () => Promise<T>): Promise<T> => {
+      const trx = await t.db().transaction();
+      await trx('klant_working_copies').where({ klant_uuid: uuid }).forUpdate();
+      const pending = during();
+      const waiting = async () =>
+        Number(
+          (
+            await t
+              .db()
+              .raw(
+                `select count(*) as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+              )
+          ).rows[0].n,
+        ) > 0;
+      await until('the request waits for the copy', waiting);
+      await trx('klant_working_copies').where({ klant_uuid: uuid }).delete();
+      await trx.commit();
+      return pending;
+    };
+
+    it('never reports a rework of a copy as saved when the copy was approved or rejected meanwhile', async function () {
+      if (t.dialect !== 'pg') return this.skip(); // needs a row lock held from outside the request
+      const klant = await newKlant();
+      const uuid = uuidOf(klant.url);
+      const editor = await as('eddy');
+      await proposeEdit(editor, uuid, { voornaam: 'Eerste' });
+      const res = await whileCopyIsRejected(uuid, () => editor.proposeKlantEdit(uuid, { voornaam: 'Tweede' }));
+      expect(res.status).to.equal(409);
+      expect(res.html).to.include('werkkopie');
+      expect(await t.db()('klant_working_copies').where({ klant_uuid: uuid }).first()).to.equal(undefined);
+    });
+
+    it('never approves a copy that was rejected meanwhile', async function () {
+      if (t.dialect !== 'pg') return this.skip();
+      const klant = await newKlant();
+      const uuid = uuidOf(klant.url);
+      await proposeEdit(await as('eddy'), uuid, { voornaam: 'Afgekeurd' });
+      const anton = await as('anton');
+      const res = await whileCopyIsRejected(uuid, () => anton.post(`/admin/klanten/${uuid}/werkkopie/goedkeuren`));
+      expect(res.status).to.equal(404);
+      expect((await t.api().get(klant.url)).body.voornaam).to.equal('Anna');
     });
 
     it('shows the API rules next to the field and saves nothing', async () => {
