@@ -199,6 +199,12 @@ export function managePages(kit: AdminKit): Router {
       userId: str(req.body, 'userId'),
       userRepresentation: str(req.body, 'userRepresentation'),
     };
+    // The columns' sizes, which the form's maxlength says too: a longer value is refused, not cut.
+    const limits = { apiRoot: 1000, label: 100, clientId: 255, secret: 255, userId: 255, userRepresentation: 255 };
+    const tooLong = Object.entries(limits).find(([field, max]) => s[field as keyof typeof s].length > max);
+    if (tooLong) {
+      return showServices(res, { error: `${tooLong[0]} heeft hoogstens ${tooLong[1]} tekens.`, status: 400 });
+    }
     await services.upsert(db, s);
     await kit.audit(res, {
       action: existing ? 'service.replace' : 'service.add',

@@ -822,6 +822,28 @@ describeApi('admin interface over HTTP', (t) => {
       expect(await t.db()('applicaties').where({ client_id: 'loket' }).first()).to.equal(undefined);
     });
 
+    it('adds, replaces and removes an outgoing service; its secret is kept when left empty and never shown', async () => {
+      const c = await as('ada');
+      await c.get('/admin/services');
+      const root = 'https://zrc.example/api/v1/';
+      const service = { apiRoot: root, label: 'ZRC', clientId: 'kic', userId: 'kic', userRepresentation: 'KIC' };
+      expect((await c.post('/admin/services', { ...service, secret: 'geheim-1' })).status).to.equal(303);
+      expect((await c.post('/admin/services', { ...service, label: 'Zaken', secret: '' })).status).to.equal(303);
+      const stored = await t.db()('services').where({ api_root: root }).first();
+      expect(stored).to.include({ label: 'Zaken', secret: 'geheim-1' });
+      const page = await c.get('/admin/services');
+      expect(page.html).to.include(root).and.include('Zaken').and.not.include('geheim-1');
+      // Too long for its column: the page's answer, not a failed insert.
+      const long = await c.post('/admin/services', { ...service, label: 'x'.repeat(101), secret: 's' });
+      expect(long.status).to.equal(400);
+      expect((await t.db()('services').where({ api_root: root }).first()).label).to.equal('Zaken');
+      expect((await c.post('/admin/services/verwijderen', { apiRoot: root })).status).to.equal(303);
+      expect(await t.db()('services').where({ api_root: root }).first()).to.equal(undefined);
+      const entries = await t.db()('admin_audit').where('target', root).orderBy('id');
+      expect(entries.map((e) => e.action)).to.deep.equal(['service.add', 'service.replace', 'service.remove']);
+      for (const e of entries) expect(`${e.before} ${e.after}`).not.to.include('geheim');
+    });
+
     it('keeps the audit log append-only, also for SQL', async () => {
       await as('ada');
       let refused = 0;
