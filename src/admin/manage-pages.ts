@@ -7,6 +7,7 @@ import { ROLES, type Role } from '../db/admin-users.js';
 import * as services from '../db/services.js';
 import { SCOPES } from '../auth/scopes.js';
 import { hashPassword, randomPassword } from './passwords.js';
+import { maskBsns } from './resources.js';
 import type { AdminKit } from './router.js';
 
 const str = (body: unknown, name: string): string => {
@@ -247,7 +248,8 @@ export function managePages(kit: AdminKit): Router {
     kit.render(res, 'audit.njk', {
       title: 'Auditlog',
       section: 'audit',
-      entries: shown,
+      // The log keeps whole BSNs; the page masks them as the lists do (showing one is its own action).
+      entries: shown.map((e) => ({ ...e, before: maskBsns(e.before), after: maskBsns(e.after) })),
       q,
       olderHref:
         entries.length > 50 ? `/admin/audit?${params({ voor: String(shown[shown.length - 1]!.id) })}` : undefined,

@@ -63,6 +63,15 @@ const linkFilter = (name: string, column: string): ListFilter => ({
 export const maskBsn = (bsn: unknown): string =>
   typeof bsn === 'string' && bsn.length > 3 ? `${'•'.repeat(bsn.length - 3)}${bsn.slice(-3)}` : String(bsn ?? '');
 
+/** A value shown to people (an audit entry's before and after): every inpBsn in it masked. */
+export function maskBsns(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(maskBsns);
+  if (!value || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value as Json).map(([k, v]) => [k, k === 'inpBsn' ? maskBsn(v) : maskBsns(v)]),
+  );
+}
+
 export const bsnOf = (api: Json): string | undefined => {
   const id = api['subjectIdentificatie'] as Json | null | undefined;
   const bsn = id?.['inpBsn'];

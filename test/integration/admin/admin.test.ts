@@ -844,6 +844,21 @@ describeApi('admin interface over HTTP', (t) => {
       for (const e of entries) expect(`${e.before} ${e.after}`).not.to.include('geheim');
     });
 
+    it('masks BSNs in the audit log page as in the lists', async () => {
+      const klant = await newKlant();
+      const uuid = uuidOf(klant.url);
+      await proposeEdit(await as('eddy'), uuid, { voornaam: 'Annemarie' });
+      expect((await (await as('anton')).post(`/admin/klanten/${uuid}/werkkopie/goedkeuren`)).status).to.equal(303);
+      const page = await (await as('ada')).get('/admin/audit?actie=klant.werkkopie-goedgekeurd');
+      expect(page.html).to.include('Annemarie').and.include('••••••333').and.not.include('111222333');
+      // The record itself keeps the whole value.
+      const entry = await t
+        .db()('admin_audit')
+        .where({ action: 'klant.werkkopie-goedgekeurd', target: klant.url })
+        .first();
+      expect(entry.after).to.include('111222333');
+    });
+
     it('keeps the audit log append-only, also for SQL', async () => {
       await as('ada');
       let refused = 0;
