@@ -379,16 +379,23 @@ export function dataPages(kit: AdminKit): Router {
     try {
       checkShape(r, input);
       if (r.workingCopies) {
-        const outcome = await workingCopies.propose(ctx, uuid, input, {
-          username: kit.me(res).username,
-          seenUpdatedAt: Number(body['_versie']),
-        });
-        await kit.audit(res, {
-          action: `klant.werkkopie-${outcome === 'saved' ? 'aangemaakt' : 'aangepast'}`,
-          target: urls.of('klanten', uuid),
-          before,
-          after: input,
-        });
+        await workingCopies.propose(
+          ctx,
+          uuid,
+          input,
+          { username: kit.me(res).username, seenUpdatedAt: Number(body['_versie']) },
+          (trx, outcome) =>
+            kit.audit(
+              res,
+              {
+                action: `klant.werkkopie-${outcome === 'saved' ? 'aangemaakt' : 'aangepast'}`,
+                target: urls.of('klanten', uuid),
+                before,
+                after: input,
+              },
+              trx,
+            ),
+        );
         return res.redirect(303, `/admin/klanten/${uuid}?ok=werkkopie`);
       }
       const row = await resource.update(as(res), r.def, uuid, input, false);
@@ -526,12 +533,13 @@ export function dataPages(kit: AdminKit): Router {
         403,
       );
     }
-    const removed = await workingCopies.reject(ctx, uuid);
-    await kit.audit(res, {
-      action: 'klant.werkkopie-afgekeurd',
-      target: urls.of('klanten', uuid),
-      before: removed.input,
-    });
+    await workingCopies.reject(ctx, uuid, (trx, removed) =>
+      kit.audit(
+        res,
+        { action: 'klant.werkkopie-afgekeurd', target: urls.of('klanten', uuid), before: removed.input },
+        trx,
+      ),
+    );
     res.redirect(303, `/admin/klanten/${uuid}?ok=afgekeurd`);
   });
 

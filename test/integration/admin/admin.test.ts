@@ -449,35 +449,64 @@ describeApi('admin interface over HTTP', (t) => {
       expect((await t.api().get(klant.url)).body.voornaam).to.equal('Anna');
     });
 
-    it('records the approval in the same transaction: when the audit log refuses it, nothing is approved', async () => {
-      const klant = await newKlant();
-      const uuid = uuidOf(klant.url);
-      await proposeEdit(await as('eddy'), uuid, { voornaam: 'Nieuw' });
-      // The audit log refuses this one entry (a full disk, a lost connection: any failure of the record).
+    /** Runs `during` while the audit log refuses entries of `action` (a full disk, a lost connection …). */
+    const whileAuditRefuses = async <T>(action: string, during: () => Promise<T>): Promise<T> => {
       const pg = t.dialect === 'pg';
       await t.db().raw(
         pg
-          ? `CREATE FUNCTION refuse_approval() RETURNS trigger LANGUAGE plpgsql AS $$
-             BEGIN IF NEW.action = 'klant.werkkopie-goedgekeurd' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$`
-          : `CREATE TRIGGER refuse_approval BEFORE INSERT ON admin_audit WHEN NEW.action = 'klant.werkkopie-goedgekeurd'
+          ? `CREATE FUNCTION refuse_entry() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN IF NEW.action = '${action}' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$`
+          : `CREATE TRIGGER refuse_entry BEFORE INSERT ON admin_audit WHEN NEW.action = '${action}'
              BEGIN SELECT RAISE(ABORT, 'refused'); END`,
       );
       if (pg) {
         await t
           .db()
-          .raw(
-            'CREATE TRIGGER refuse_approval BEFORE INSERT ON admin_audit FOR EACH ROW EXECUTE FUNCTION refuse_approval()',
-          );
+          .raw('CREATE TRIGGER refuse_entry BEFORE INSERT ON admin_audit FOR EACH ROW EXECUTE FUNCTION refuse_entry()');
       }
       try {
-        const res = await (await as('anton')).post(`/admin/klanten/${uuid}/werkkopie/goedkeuren`);
-        expect(res.status).to.equal(500);
+        return await during();
       } finally {
-        await t.db().raw(pg ? 'DROP FUNCTION refuse_approval() CASCADE' : 'DROP TRIGGER refuse_approval');
+        await t.db().raw(pg ? 'DROP FUNCTION refuse_entry() CASCADE' : 'DROP TRIGGER refuse_entry');
       }
+    };
+
+    it('records the approval in the same transaction: when the audit log refuses it, nothing is approved', async () => {
+      const klant = await newKlant();
+      const uuid = uuidOf(klant.url);
+      await proposeEdit(await as('eddy'), uuid, { voornaam: 'Nieuw' });
+      const anton = await as('anton');
+      const res = await whileAuditRefuses('klant.werkkopie-goedgekeurd', () =>
+        anton.post(`/admin/klanten/${uuid}/werkkopie/goedkeuren`),
+      );
+      expect(res.status).to.equal(500);
       expect((await t.api().get(klant.url)).body.voornaam).to.equal('Anna');
       expect(await t.db()('klant_working_copies').where({ klant_uuid: uuid }).first()).to.be.an('object');
       expect((await t.api().get(`/klanten/api/v1/klanten/${uuid}/audittrail`)).body).to.have.length(1);
+    });
+
+    it('records saving, reworking and rejecting a copy in the same transaction as the change', async () => {
+      const klant = await newKlant();
+      const uuid = uuidOf(klant.url);
+      const eddy = await as('eddy');
+      const copy = () => t.db()('klant_working_copies').where({ klant_uuid: uuid }).first();
+      const saved = await whileAuditRefuses('klant.werkkopie-aangemaakt', () =>
+        eddy.proposeKlantEdit(uuid, { voornaam: 'Nieuw' }),
+      );
+      expect(saved.status).to.equal(500);
+      expect(await copy()).to.equal(undefined);
+      await proposeEdit(eddy, uuid, { voornaam: 'Nieuw' });
+      const reworked = await whileAuditRefuses('klant.werkkopie-aangepast', () =>
+        eddy.proposeKlantEdit(uuid, { voornaam: 'Anders' }),
+      );
+      expect(reworked.status).to.equal(500);
+      expect(JSON.parse((await copy()).input)).to.include({ voornaam: 'Nieuw' });
+      const anton = await as('anton');
+      const rejected = await whileAuditRefuses('klant.werkkopie-afgekeurd', () =>
+        anton.post(`/admin/klanten/${uuid}/werkkopie/afkeuren`),
+      );
+      expect(rejected.status).to.equal(500);
+      expect(await copy()).to.be.an('object');
     });
 
     /** Runs `during` while the klant's copy is locked from outside; deletes it (a rejection) before letting go. */
