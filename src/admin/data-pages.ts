@@ -1,7 +1,7 @@
-import express, { type Request, type Response } from 'express';
+import type { Request, Response, Router } from 'express';
 import { page, related, type Condition } from '../db/admin-lists.js';
 import * as resource from '../domain/resource.js';
-import type { DomainContext, Json } from '../domain/resource.js';
+import type { DomainContext, Json, Row } from '../domain/resource.js';
 import { isUuid } from '../domain/urls.js';
 import * as workingCopies from '../domain/working-copies.js';
 import { invalid, notFound, Problem } from '../errors.js';
@@ -19,10 +19,10 @@ interface Cell {
 }
 
 /** Lists, detail pages, create/edit/delete for the eight resources, and klant working copies. */
-export function dataPages(kit: AdminKit): express.Router {
+export function dataPages(kit: AdminKit): Router {
   const { ctx, db } = kit.deps;
   const urls = ctx.urls;
-  const router = express.Router();
+  const { router, get, post } = kit.routes();
 
   /** A value as a cell: our own resource URLs link to their admin page. */
   const cell = (v: unknown): Cell => {
@@ -101,55 +101,58 @@ export function dataPages(kit: AdminKit): express.Router {
     return out;
   };
 
-  const rowCells = (r: AdminResource, api: Json): Cell[] => r.columns.map((c) => cell(c.value(api)));
+  const rowCells = (r: AdminResource, row: Row): Cell[] => {
+    const api = r.def.toApi(row, urls);
+    return r.columns.map((c) => cell(c.value(api, row)));
+  };
 
   // --- working copies overview ---
-  router.get(
-    '/werkkopieen',
-    kit.need('viewer'),
-    kit.h(async (_req, res) => {
-      kit.render(res, 'werkkopieen.njk', {
-        title: 'Werkkopieën',
-        section: 'werkkopieen',
-        copies: await workingCopies.listPending(ctx),
-      });
-    }),
-  );
+  get('/werkkopieen', 'viewer', async (_req, res) => {
+    kit.render(res, 'werkkopieen.njk', {
+      title: 'Werkkopieën',
+      section: 'werkkopieen',
+      copies: await workingCopies.listPending(ctx),
+    });
+  });
 
   // --- lists ---
-  router.get(
-    '/:resource',
-    kit.need('viewer'),
-    kit.h(async (req, res) => {
-      const r = resourceOf(req);
-      const filters = r.filters;
-      const query: Record<string, string> = {};
-      const conditions: Condition[] = [];
-      for (const f of filters) {
-        const v = req.query[f.name];
-        if (typeof v !== 'string' || v.trim() === '') continue;
-        query[f.name] = v;
-        const c = f.condition(v, urls);
-        if (c) conditions.push(c);
-      }
-      const afterRaw = Number(req.query['na']);
-      const after = Number.isInteger(afterRaw) && afterRaw > 0 ? afterRaw : undefined;
-      const result = await page(db, r.def.name, { conditions, limit: PAGE_SIZE, ...(after ? { after } : {}) });
-      const qs = (extra: Record<string, string>) => new URLSearchParams({ ...query, ...extra }).toString();
-      kit.render(res, 'list.njk', {
-        title: r.title,
-        section: r.def.name,
-        r,
-        filters,
-        query,
-        after,
-        canCreate: hasRole(kit.me(res).role, 'editor'),
-        rows: result.rows.map((row) => ({ uuid: row.uuid, cells: rowCells(r, r.def.toApi(row, urls)) })),
-        nextHref: result.next ? `/admin/${r.def.name}?${qs({ na: String(result.next) })}` : undefined,
-        firstHref: `/admin/${r.def.name}?${qs({})}`,
-      });
-    }),
-  );
+  get('/:resource', 'viewer', async (req, res) => {
+    const r = resourceOf(req);
+    const filters = r.filters;
+    const query: Record<string, string> = {};
+    const conditions: Condition[] = [];
+    let orderBy: string | undefined;
+    for (const f of filters) {
+      const v = req.query[f.name];
+      if (typeof v !== 'string' || v.trim() === '') continue;
+      query[f.name] = v;
+      const c = f.condition(v, urls);
+      if (c) conditions.push(c);
+      orderBy ??= f.orderBy;
+    }
+    const afterRaw = Number(req.query['na']);
+    const after = Number.isInteger(afterRaw) && afterRaw > 0 ? afterRaw : undefined;
+    const result = await page(db, r.def.name, {
+      conditions,
+      limit: PAGE_SIZE,
+      ...(after ? { after } : {}),
+      ...(orderBy ? { orderBy } : {}),
+    });
+    const qs = (extra: Record<string, string>) => new URLSearchParams({ ...query, ...extra }).toString();
+    kit.render(res, 'list.njk', {
+      title: r.title,
+      section: r.def.name,
+      r,
+      filters,
+      query,
+      after,
+      canCreate: hasRole(kit.me(res).role, 'editor'),
+      rows: result.rows.map((row) => ({ uuid: row.uuid, cells: rowCells(r, row) })),
+      nextHref: result.next ? `/admin/${r.def.name}?${qs({ na: String(result.next) })}` : undefined,
+      scannedTo: result.scannedTo,
+      firstHref: `/admin/${r.def.name}?${qs({})}`,
+    });
+  });
 
   // --- create ---
   const renderForm = (
@@ -201,60 +204,52 @@ export function dataPages(kit: AdminKit): express.Router {
       ? problemsByField(fields, err.invalidParams)
       : undefined;
 
-  router.get(
-    '/:resource/nieuw',
-    kit.need('editor'),
-    kit.h(async (req, res) => {
-      const r = resourceOf(req);
-      const chosen = typeof req.query['subjectType'] === 'string' ? req.query['subjectType'] : undefined;
-      // "geen": a klant known only by its subject URL, without identification fields.
-      const subjectType = chosen === 'geen' ? undefined : chosen;
-      if (r.def.name === 'klanten' && chosen !== 'geen' && !identificationSchema(subjectType)) {
-        return kit.render(res, 'choose.njk', {
-          title: 'Nieuwe klant',
-          section: 'klanten',
-          options: ['natuurlijk_persoon', 'niet_natuurlijk_persoon', 'vestiging'],
-        });
-      }
-      const { fields } = formOf(r, subjectType);
-      const preset: Json = subjectType ? { subjectType } : {};
-      for (const f of fields) {
-        const v = req.query[f.name];
-        if (typeof v === 'string' && f.name !== 'subjectType') preset[f.name] = v; // e.g. ?verzoek=<url>
-      }
-      const values = {
-        ...inputToForm(fields, {}),
-        ...Object.fromEntries(Object.entries(preset).map(([k, v]) => [k, String(v)])),
-      };
-      renderForm(res, r, { mode: 'create', subjectType, values });
-    }),
-  );
+  get('/:resource/nieuw', 'editor', async (req, res) => {
+    const r = resourceOf(req);
+    const chosen = typeof req.query['subjectType'] === 'string' ? req.query['subjectType'] : undefined;
+    // "geen": a klant known only by its subject URL, without identification fields.
+    const subjectType = chosen === 'geen' ? undefined : chosen;
+    if (r.def.name === 'klanten' && chosen !== 'geen' && !identificationSchema(subjectType)) {
+      return kit.render(res, 'choose.njk', {
+        title: 'Nieuwe klant',
+        section: 'klanten',
+        options: ['natuurlijk_persoon', 'niet_natuurlijk_persoon', 'vestiging'],
+      });
+    }
+    const { fields } = formOf(r, subjectType);
+    const preset: Json = subjectType ? { subjectType } : {};
+    for (const f of fields) {
+      const v = req.query[f.name];
+      if (typeof v === 'string' && f.name !== 'subjectType') preset[f.name] = v; // e.g. ?verzoek=<url>
+    }
+    const values = {
+      ...inputToForm(fields, {}),
+      ...Object.fromEntries(Object.entries(preset).map(([k, v]) => [k, String(v)])),
+    };
+    renderForm(res, r, { mode: 'create', subjectType, values });
+  });
 
-  router.post(
-    '/:resource/nieuw',
-    kit.need('editor'),
-    kit.h(async (req, res) => {
-      const r = resourceOf(req);
-      const body = req.body as Record<string, unknown>;
-      const subjectType = typeof body['subjectType'] === 'string' ? body['subjectType'] : undefined;
-      const { fields } = formOf(r, subjectType);
-      const input = formToInput(fields, body);
-      try {
-        checkShape(r, input);
-        const row = await resource.create(as(res), r.def, input);
-        await kit.audit(res, {
-          action: `${r.def.singular}.create`,
-          target: urls.of(r.def.name, row.uuid),
-          after: r.def.toApi(row, urls),
-        });
-        res.redirect(303, `/admin/${r.def.name}/${row.uuid}?ok=opgeslagen`);
-      } catch (err) {
-        const problems = fieldProblems(err, fields);
-        if (!problems) throw err;
-        renderForm(res, r, { mode: 'create', subjectType, values: stringValues(fields, body), problems, status: 400 });
-      }
-    }),
-  );
+  post('/:resource/nieuw', 'editor', async (req, res) => {
+    const r = resourceOf(req);
+    const body = req.body as Record<string, unknown>;
+    const subjectType = typeof body['subjectType'] === 'string' ? body['subjectType'] : undefined;
+    const { fields } = formOf(r, subjectType);
+    const input = formToInput(fields, body);
+    try {
+      checkShape(r, input);
+      const row = await resource.create(as(res), r.def, input);
+      await kit.audit(res, {
+        action: `${r.def.singular}.create`,
+        target: urls.of(r.def.name, row.uuid),
+        after: r.def.toApi(row, urls),
+      });
+      res.redirect(303, `/admin/${r.def.name}/${row.uuid}?ok=opgeslagen`);
+    } catch (err) {
+      const problems = fieldProblems(err, fields);
+      if (!problems) throw err;
+      renderForm(res, r, { mode: 'create', subjectType, values: stringValues(fields, body), problems, status: 400 });
+    }
+  });
 
   // --- detail ---
   const showDetail = async (
@@ -281,7 +276,7 @@ export function dataPages(kit: AdminKit): express.Router {
         resource: c.resource,
         singularTitle: child.singularTitle,
         columns: child.columns.map((col) => col.label),
-        rows: rows.slice(0, 50).map((cr) => ({ uuid: cr.uuid, cells: rowCells(child, child.def.toApi(cr, urls)) })),
+        rows: rows.slice(0, 50).map((cr) => ({ uuid: cr.uuid, cells: rowCells(child, cr) })),
         more: rows.length > 50,
         filter: linkField ? new URLSearchParams({ [linkField.name]: uuid }).toString() : '',
         // A new related row starts with its link to this one filled in (e.g. ?verzoek=<url>).
@@ -312,6 +307,10 @@ export function dataPages(kit: AdminKit): express.Router {
         heading: heading(r, api),
         apiUrl: urls.of(r.def.name, uuid),
         fields: fieldsOfRow(api, o.showBsn === true),
+        alsoShown: r.alsoShown && {
+          title: r.alsoShown.title,
+          fields: fieldsOfRow(r.alsoShown.values(row, urls), false),
+        },
         hasBsn: r.def.name === 'klanten' && bsnOf(api) !== undefined,
         bsnShown: o.showBsn === true,
         copy: r.workingCopies ? await workingCopies.find(ctx, uuid) : undefined,
@@ -326,146 +325,129 @@ export function dataPages(kit: AdminKit): express.Router {
     );
   };
 
-  router.get(
-    '/:resource/:uuid',
-    kit.need('viewer'),
-    kit.h((req, res) => showDetail(req, res)),
-  );
+  get('/:resource/:uuid', 'viewer', (req, res) => showDetail(req, res));
 
   // Showing a whole BSN is an explicit, recorded action (a POST, so no link or prefetch does it).
-  router.post(
-    '/:resource/:uuid/bsn',
-    kit.need('viewer'),
-    kit.h(async (req, res) => {
-      if (req.params['resource'] !== 'klanten') throw notFound();
-      await kit.audit(res, { action: 'klant.bsn-getoond', target: urls.of('klanten', uuidParam(req)) });
-      await showDetail(req, res, { showBsn: true });
-    }),
-  );
+  post('/:resource/:uuid/bsn', 'viewer', async (req, res) => {
+    if (req.params['resource'] !== 'klanten') throw notFound();
+    await resource.get(ctx, adminResource('klanten')!.def, uuidParam(req)); // no record of a klant that is not there
+    await kit.audit(res, { action: 'klant.bsn-getoond', target: urls.of('klanten', uuidParam(req)) });
+    await showDetail(req, res, { showBsn: true });
+  });
 
   // --- edit ---
-  router.get(
-    '/:resource/:uuid/bewerken',
-    kit.need('editor'),
-    kit.h(async (req, res) => {
-      const r = resourceOf(req);
-      if (!r.editable)
-        throw notFound('Dit soort gegevens kan niet gewijzigd worden; verwijder het en maak het opnieuw.');
-      const uuid = uuidParam(req);
-      const row = await resource.get(ctx, r.def, uuid);
-      let api = r.def.toApi(row, urls);
-      const hidden = [{ name: '_versie', value: String(row['updated_at'] ?? '') }];
-      if (r.workingCopies) {
-        const copy = await workingCopies.find(ctx, uuid);
-        if (copy && copy.createdBy !== kit.me(res).username) {
-          return kit.render(
-            res,
-            'error.njk',
-            {
-              title: 'Werkkopie',
-              heading: 'Er wacht al een werkkopie',
-              detail: `Er wacht al een werkkopie van ${copy.createdBy} op goedkeuring; die moet eerst goedgekeurd of afgekeurd worden.`,
-              back: `/admin/klanten/${uuid}/werkkopie`,
-            },
-            409,
-          );
-        }
-        if (copy) api = { ...copy.input, subjectType: api['subjectType'] };
+  get('/:resource/:uuid/bewerken', 'editor', async (req, res) => {
+    const r = resourceOf(req);
+    if (!r.editable) throw notFound('Dit soort gegevens kan niet gewijzigd worden; verwijder het en maak het opnieuw.');
+    const uuid = uuidParam(req);
+    const row = await resource.get(ctx, r.def, uuid);
+    let api = r.def.toApi(row, urls);
+    const hidden = [{ name: '_versie', value: String(row['updated_at'] ?? '') }];
+    if (r.workingCopies) {
+      const copy = await workingCopies.find(ctx, uuid);
+      if (copy && copy.createdBy !== kit.me(res).username) {
+        return kit.render(
+          res,
+          'error.njk',
+          {
+            title: 'Werkkopie',
+            heading: 'Er wacht al een werkkopie',
+            detail: `Er wacht al een werkkopie van ${copy.createdBy} op goedkeuring; die moet eerst goedgekeurd of afgekeurd worden.`,
+            back: `/admin/klanten/${uuid}/werkkopie`,
+          },
+          409,
+        );
       }
-      const subjectType = api['subjectType'] as string | undefined;
-      const { fields } = formOf(r, subjectType);
-      renderForm(res, r, { mode: 'edit', uuid, subjectType, values: inputToForm(fields, api), hidden });
-    }),
-  );
+      if (copy) api = { ...copy.input, subjectType: api['subjectType'] };
+    }
+    const subjectType = api['subjectType'] as string | undefined;
+    const { fields } = formOf(r, subjectType);
+    renderForm(res, r, { mode: 'edit', uuid, subjectType, values: inputToForm(fields, api), hidden });
+  });
 
-  router.post(
-    '/:resource/:uuid/bewerken',
-    kit.need('editor'),
-    kit.h(async (req, res) => {
-      const r = resourceOf(req);
-      if (!r.editable) throw notFound();
-      const uuid = uuidParam(req);
-      const existing = await resource.get(ctx, r.def, uuid);
-      const before = r.def.toApi(existing, urls);
-      const subjectType = (before['subjectType'] as string | null) ?? undefined;
-      const body = req.body as Record<string, unknown>;
-      const { fields } = formOf(r, subjectType);
-      const input = formToInput(fields, { ...body, subjectType: subjectType ?? '' });
-      const hidden = [{ name: '_versie', value: String(body['_versie'] ?? '') }];
-      try {
-        checkShape(r, input);
-        if (r.workingCopies) {
-          const outcome = await workingCopies.propose(ctx, uuid, input, {
-            username: kit.me(res).username,
-            seenUpdatedAt: Number(body['_versie']),
-          });
-          await kit.audit(res, {
-            action: `klant.werkkopie-${outcome === 'saved' ? 'aangemaakt' : 'aangepast'}`,
-            target: urls.of('klanten', uuid),
-            before,
-            after: input,
-          });
-          return res.redirect(303, `/admin/klanten/${uuid}?ok=werkkopie`);
-        }
-        const row = await resource.update(as(res), r.def, uuid, input, false);
-        await kit.audit(res, {
-          action: `${r.def.singular}.update`,
-          target: urls.of(r.def.name, uuid),
-          before,
-          after: r.def.toApi(row, urls),
-        });
-        res.redirect(303, `/admin/${r.def.name}/${uuid}?ok=opgeslagen`);
-      } catch (err) {
-        const problems = fieldProblems(err, fields);
-        if (!problems) throw err;
-        renderForm(res, r, {
-          mode: 'edit',
+  post('/:resource/:uuid/bewerken', 'editor', async (req, res) => {
+    const r = resourceOf(req);
+    if (!r.editable) throw notFound();
+    const uuid = uuidParam(req);
+    const existing = await resource.get(ctx, r.def, uuid);
+    const before = r.def.toApi(existing, urls);
+    const subjectType = (before['subjectType'] as string | null) ?? undefined;
+    const body = req.body as Record<string, unknown>;
+    const { fields } = formOf(r, subjectType);
+    const input = formToInput(fields, { ...body, subjectType: subjectType ?? '' });
+    const hidden = [{ name: '_versie', value: String(body['_versie'] ?? '') }];
+    try {
+      checkShape(r, input);
+      if (r.workingCopies) {
+        await workingCopies.propose(
+          ctx,
           uuid,
-          subjectType,
-          values: stringValues(fields, body, subjectType),
-          problems,
-          hidden,
-          status: 400,
-        });
+          input,
+          { username: kit.me(res).username, seenUpdatedAt: Number(body['_versie']) },
+          (trx, outcome) =>
+            kit.audit(
+              res,
+              {
+                action: `klant.werkkopie-${outcome === 'saved' ? 'aangemaakt' : 'aangepast'}`,
+                target: urls.of('klanten', uuid),
+                before,
+                after: input,
+              },
+              trx,
+            ),
+        );
+        return res.redirect(303, `/admin/klanten/${uuid}?ok=werkkopie`);
       }
-    }),
-  );
+      const row = await resource.update(as(res), r.def, uuid, input, false);
+      await kit.audit(res, {
+        action: `${r.def.singular}.update`,
+        target: urls.of(r.def.name, uuid),
+        before,
+        after: r.def.toApi(row, urls),
+      });
+      res.redirect(303, `/admin/${r.def.name}/${uuid}?ok=opgeslagen`);
+    } catch (err) {
+      const problems = fieldProblems(err, fields);
+      if (!problems) throw err;
+      renderForm(res, r, {
+        mode: 'edit',
+        uuid,
+        subjectType,
+        values: stringValues(fields, body, subjectType),
+        problems,
+        hidden,
+        status: 400,
+      });
+    }
+  });
 
   // --- delete ---
-  router.get(
-    '/:resource/:uuid/verwijderen',
-    kit.need('editor'),
-    kit.h(async (req, res) => {
-      const r = resourceOf(req);
-      if (r.workingCopies && !hasRole(kit.me(res).role, 'approver')) return refuseKlantDelete(res);
-      const uuid = uuidParam(req);
-      const row = await resource.get(ctx, r.def, uuid);
-      kit.render(res, 'confirm.njk', {
-        title: `${r.singularTitle} verwijderen`,
-        section: r.def.name,
-        heading: `${r.singularTitle} ${heading(r, r.def.toApi(row, urls))} verwijderen`,
-        question: `Weet je het zeker? Dit verwijdert het ${r.singularTitle.toLowerCase()} en alles wat ervan afhangt, zoals via de API.`,
-        action: `/admin/${r.def.name}/${uuid}/verwijderen`,
-        back: `/admin/${r.def.name}/${uuid}`,
-        submit: 'Definitief verwijderen',
-      });
-    }),
-  );
+  get('/:resource/:uuid/verwijderen', 'editor', async (req, res) => {
+    const r = resourceOf(req);
+    if (r.workingCopies && !hasRole(kit.me(res).role, 'approver')) return refuseKlantDelete(res);
+    const uuid = uuidParam(req);
+    const row = await resource.get(ctx, r.def, uuid);
+    kit.render(res, 'confirm.njk', {
+      title: `${r.singularTitle} verwijderen`,
+      section: r.def.name,
+      heading: `${r.singularTitle} ${heading(r, r.def.toApi(row, urls))} verwijderen`,
+      question: `Weet je het zeker? Dit verwijdert het ${r.singularTitle.toLowerCase()} en alles wat ervan afhangt, zoals via de API.`,
+      action: `/admin/${r.def.name}/${uuid}/verwijderen`,
+      back: `/admin/${r.def.name}/${uuid}`,
+      submit: 'Definitief verwijderen',
+    });
+  });
 
-  router.post(
-    '/:resource/:uuid/verwijderen',
-    kit.need('editor'),
-    kit.h(async (req, res) => {
-      const r = resourceOf(req);
-      if (r.workingCopies && !hasRole(kit.me(res).role, 'approver')) return refuseKlantDelete(res);
-      const uuid = uuidParam(req);
-      const row = await resource.get(ctx, r.def, uuid);
-      const before = r.def.toApi(row, urls);
-      await resource.remove(as(res), r.def, uuid);
-      await kit.audit(res, { action: `${r.def.singular}.delete`, target: urls.of(r.def.name, uuid), before });
-      res.redirect(303, `/admin/${r.def.name}?ok=verwijderd`);
-    }),
-  );
+  post('/:resource/:uuid/verwijderen', 'editor', async (req, res) => {
+    const r = resourceOf(req);
+    if (r.workingCopies && !hasRole(kit.me(res).role, 'approver')) return refuseKlantDelete(res);
+    const uuid = uuidParam(req);
+    const row = await resource.get(ctx, r.def, uuid);
+    const before = r.def.toApi(row, urls);
+    await resource.remove(as(res), r.def, uuid);
+    await kit.audit(res, { action: `${r.def.singular}.delete`, target: urls.of(r.def.name, uuid), before });
+    res.redirect(303, `/admin/${r.def.name}?ok=verwijderd`);
+  });
 
   // A klant's edits need a second person; deleting one (no copy to review) needs at least an approver.
   const refuseKlantDelete = (res: Response) =>
@@ -477,143 +459,129 @@ export function dataPages(kit: AdminKit): express.Router {
     );
 
   // --- klant working copies: review, approve, reject ---
-  router.get(
-    '/klanten/:uuid/werkkopie',
-    kit.need('viewer'),
-    kit.h(async (req, res) => {
-      const uuid = uuidParam(req);
-      const r = adminResource('klanten')!;
-      const row = await resource.get(ctx, r.def, uuid);
-      const copy = await workingCopies.find(ctx, uuid);
-      if (!copy) return res.redirect(303, `/admin/klanten/${uuid}`);
-      const api = r.def.toApi(row, urls);
-      const { fields } = formOf(r, api['subjectType'] as string | undefined);
-      const proposed = { ...copy.input, subjectType: api['subjectType'] };
-      const me = kit.me(res);
-      kit.render(res, 'werkkopie.njk', {
-        title: 'Werkkopie',
-        section: 'werkkopieen',
-        uuid,
-        heading: heading(r, api),
-        copy,
-        stale: await workingCopies.isStale(ctx, copy),
-        own: copy.createdBy === me.username,
-        canApprove: hasRole(me.role, 'approver'),
-        diff: fields
-          .map((f) => {
-            const show = (v: unknown) =>
-              f.name === 'subjectIdentificatie.inpBsn'
-                ? maskBsn(v)
-                : v === null || v === undefined
-                  ? ''
-                  : Array.isArray(v)
-                    ? v.join(', ')
-                    : String(v);
-            const b = show(getPath(api, f.name));
-            const a = show(getPath(proposed, f.name));
-            const changed =
-              JSON.stringify(getPath(api, f.name) ?? '') !== JSON.stringify(getPath(proposed, f.name) ?? '');
-            return { name: f.name, before: b, after: a, changed };
-          })
-          .filter((d) => d.changed || d.before !== ''), // fields empty on both sides say nothing
-      });
-    }),
-  );
+  get('/klanten/:uuid/werkkopie', 'viewer', async (req, res) => {
+    const uuid = uuidParam(req);
+    const r = adminResource('klanten')!;
+    const row = await resource.get(ctx, r.def, uuid);
+    const copy = await workingCopies.find(ctx, uuid);
+    if (!copy) return res.redirect(303, `/admin/klanten/${uuid}`);
+    const api = r.def.toApi(row, urls);
+    const { fields } = formOf(r, api['subjectType'] as string | undefined);
+    const proposed = { ...copy.input, subjectType: api['subjectType'] };
+    const me = kit.me(res);
+    kit.render(res, 'werkkopie.njk', {
+      title: 'Werkkopie',
+      section: 'werkkopieen',
+      uuid,
+      heading: heading(r, api),
+      copy,
+      stale: await workingCopies.isStale(ctx, copy),
+      own: copy.createdBy === me.username,
+      canApprove: hasRole(me.role, 'approver'),
+      diff: fields
+        .map((f) => {
+          const show = (v: unknown) =>
+            f.name === 'subjectIdentificatie.inpBsn'
+              ? maskBsn(v)
+              : v === null || v === undefined
+                ? ''
+                : Array.isArray(v)
+                  ? v.join(', ')
+                  : String(v);
+          const b = show(getPath(api, f.name));
+          const a = show(getPath(proposed, f.name));
+          const changed =
+            JSON.stringify(getPath(api, f.name) ?? '') !== JSON.stringify(getPath(proposed, f.name) ?? '');
+          return { name: f.name, before: b, after: a, changed };
+        })
+        .filter((d) => d.changed || d.before !== ''), // fields empty on both sides say nothing
+    });
+  });
 
-  router.post(
-    '/klanten/:uuid/werkkopie/goedkeuren',
-    kit.need('approver'),
-    kit.h(async (req, res) => {
-      const uuid = uuidParam(req);
-      const outcome = await workingCopies.approve(
-        as(res, 'Werkkopie goedgekeurd in de beheeromgeving'),
-        uuid,
-        kit.me(res).username,
-      );
-      await kit.audit(res, {
-        action: 'klant.werkkopie-goedgekeurd',
-        target: urls.of('klanten', uuid),
-        before: outcome.before,
-        after: outcome.after,
-      });
-      res.redirect(303, `/admin/klanten/${uuid}?ok=goedgekeurd`);
-    }),
-  );
-
-  router.post(
-    '/klanten/:uuid/werkkopie/afkeuren',
-    kit.need('editor'),
-    kit.h(async (req, res) => {
-      const uuid = uuidParam(req);
-      const me = kit.me(res);
-      const copy = await workingCopies.find(ctx, uuid);
-      if (!copy) throw notFound('Er is geen werkkopie (meer) voor deze klant.');
-      // An approver rejects; an editor may only withdraw their own copy.
-      if (!hasRole(me.role, 'approver') && copy.createdBy !== me.username) {
-        return kit.render(
+  post('/klanten/:uuid/werkkopie/goedkeuren', 'approver', async (req, res) => {
+    const uuid = uuidParam(req);
+    await workingCopies.approve(
+      as(res, 'Werkkopie goedgekeurd in de beheeromgeving'),
+      uuid,
+      kit.me(res).username,
+      (trx, outcome) =>
+        kit.audit(
           res,
-          'error.njk',
-          { title: 'Geen toegang', heading: 'Geen toegang', detail: 'Hiervoor is de rol approver nodig.' },
-          403,
-        );
-      }
-      const removed = await workingCopies.reject(ctx, uuid);
-      await kit.audit(res, {
-        action: 'klant.werkkopie-afgekeurd',
-        target: urls.of('klanten', uuid),
-        before: removed.input,
-      });
-      res.redirect(303, `/admin/klanten/${uuid}?ok=afgekeurd`);
-    }),
-  );
+          {
+            action: 'klant.werkkopie-goedgekeurd',
+            target: urls.of('klanten', uuid),
+            before: outcome.before,
+            after: outcome.after,
+          },
+          trx,
+        ),
+    );
+    res.redirect(303, `/admin/klanten/${uuid}?ok=goedgekeurd`);
+  });
+
+  post('/klanten/:uuid/werkkopie/afkeuren', 'editor', async (req, res) => {
+    const uuid = uuidParam(req);
+    const me = kit.me(res);
+    const copy = await workingCopies.find(ctx, uuid);
+    if (!copy) throw notFound('Er is geen werkkopie (meer) voor deze klant.');
+    // An approver rejects; an editor may only withdraw their own copy.
+    if (!hasRole(me.role, 'approver') && copy.createdBy !== me.username) {
+      return kit.render(
+        res,
+        'error.njk',
+        { title: 'Geen toegang', heading: 'Geen toegang', detail: 'Hiervoor is de rol approver nodig.' },
+        403,
+      );
+    }
+    await workingCopies.reject(ctx, uuid, (trx, removed) =>
+      kit.audit(
+        res,
+        { action: 'klant.werkkopie-afgekeurd', target: urls.of('klanten', uuid), before: removed.input },
+        trx,
+      ),
+    );
+    res.redirect(303, `/admin/klanten/${uuid}?ok=afgekeurd`);
+  });
 
   // --- documents of a verzoek: link and unlink through the domain (the outbox mirrors them) ---
   const vioResource = adminResource('verzoekinformatieobjecten')!;
-  router.post(
-    '/verzoeken/:uuid/documenten',
-    kit.need('editor'),
-    kit.h(async (req, res) => {
-      const uuid = uuidParam(req);
-      const informatieobject = String((req.body as Record<string, unknown>)['informatieobject'] ?? '').trim();
-      const input = { verzoek: urls.of('verzoeken', uuid), informatieobject };
-      try {
-        checkShape(vioResource, input);
-        const row = await resource.create(ctx, vioResource.def, input);
-        await kit.audit(res, {
-          action: 'verzoekinformatieobject.create',
-          target: urls.of('verzoekinformatieobjecten', row.uuid),
-          after: vioResource.def.toApi(row, urls),
-        });
-        res.redirect(303, `/admin/verzoeken/${uuid}?ok=gekoppeld#documenten`);
-      } catch (err) {
-        if (!(err instanceof Problem && err.status === 400)) throw err;
-        req.params['resource'] = 'verzoeken';
-        await showDetail(req, res, {
-          linkProblems: (err.invalidParams ?? []).map((p) => p.reason),
-          linkValue: informatieobject,
-          status: 400,
-        });
-      }
-    }),
-  );
-
-  router.post(
-    '/verzoeken/:uuid/documenten/:vio/ontkoppelen',
-    kit.need('editor'),
-    kit.h(async (req, res) => {
-      const uuid = uuidParam(req);
-      const vio = uuidParam(req, 'vio');
-      const row = await resource.get(ctx, vioResource.def, vio);
-      if (row['verzoek_uuid'] !== uuid) throw notFound();
-      await resource.remove(ctx, vioResource.def, vio);
+  post('/verzoeken/:uuid/documenten', 'editor', async (req, res) => {
+    const uuid = uuidParam(req);
+    const informatieobject = String((req.body as Record<string, unknown>)['informatieobject'] ?? '').trim();
+    const input = { verzoek: urls.of('verzoeken', uuid), informatieobject };
+    try {
+      checkShape(vioResource, input);
+      const row = await resource.create(ctx, vioResource.def, input);
       await kit.audit(res, {
-        action: 'verzoekinformatieobject.delete',
-        target: urls.of('verzoekinformatieobjecten', vio),
-        before: vioResource.def.toApi(row, urls),
+        action: 'verzoekinformatieobject.create',
+        target: urls.of('verzoekinformatieobjecten', row.uuid),
+        after: vioResource.def.toApi(row, urls),
       });
-      res.redirect(303, `/admin/verzoeken/${uuid}?ok=ontkoppeld#documenten`);
-    }),
-  );
+      res.redirect(303, `/admin/verzoeken/${uuid}?ok=gekoppeld#documenten`);
+    } catch (err) {
+      if (!(err instanceof Problem && err.status === 400)) throw err;
+      req.params['resource'] = 'verzoeken';
+      await showDetail(req, res, {
+        linkProblems: (err.invalidParams ?? []).map((p) => p.reason),
+        linkValue: informatieobject,
+        status: 400,
+      });
+    }
+  });
+
+  post('/verzoeken/:uuid/documenten/:vio/ontkoppelen', 'editor', async (req, res) => {
+    const uuid = uuidParam(req);
+    const vio = uuidParam(req, 'vio');
+    const row = await resource.get(ctx, vioResource.def, vio);
+    if (row['verzoek_uuid'] !== uuid) throw notFound();
+    await resource.remove(ctx, vioResource.def, vio);
+    await kit.audit(res, {
+      action: 'verzoekinformatieobject.delete',
+      target: urls.of('verzoekinformatieobjecten', vio),
+      before: vioResource.def.toApi(row, urls),
+    });
+    res.redirect(303, `/admin/verzoeken/${uuid}?ok=ontkoppeld#documenten`);
+  });
 
   return router;
 }

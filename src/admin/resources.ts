@@ -1,7 +1,8 @@
 import type { Condition } from '../db/admin-lists.js';
 import { IDENTIFICATION_SCHEMA } from '../domain/klanten.js';
+import { klantenV1 } from '../domain/klanten-v1.js';
 import { RESOURCE_DEFS } from '../domain/registry.js';
-import type { Json, ResourceDef } from '../domain/resource.js';
+import type { Json, ResourceDef, Row } from '../domain/resource.js';
 import type { ResourceName, Urls } from '../domain/urls.js';
 import { isUuid } from '../domain/urls.js';
 
@@ -12,6 +13,8 @@ export interface ListFilter {
   kind: 'text' | 'select' | 'date';
   options?: string[];
   condition(value: string, urls: Urls): Condition | undefined;
+  /** A range filter whose column then orders the list (its (column, id) index serves both). */
+  orderBy?: string;
 }
 
 /** How the admin shows one of the eight resources; the rules stay in its ResourceDef. */
@@ -22,12 +25,14 @@ export interface AdminResource {
   /** The spec's component schema of its request body. */
   schema: string;
   /** Columns of the list, from the API representation. */
-  columns: { label: string; value(api: Json): unknown }[];
+  columns: { label: string; value(api: Json, row: Row): unknown }[];
   filters: ListFilter[];
   /** The API offers update operations (PUT/PATCH) for it. */
   editable: boolean;
   /** Edits wait for a second person's approval as a working copy. */
   workingCopies?: boolean;
+  /** What another API shows of the same row and this resource's API does not: shown, never edited here. */
+  alsoShown?: { title: string; values(row: Row, urls: Urls): Json };
   /** Rows of other resources that point at this one, shown on its detail page. */
   children: { resource: ResourceName; column: string; title: string }[];
 }
@@ -58,6 +63,15 @@ const linkFilter = (name: string, column: string): ListFilter => ({
 export const maskBsn = (bsn: unknown): string =>
   typeof bsn === 'string' && bsn.length > 3 ? `${'•'.repeat(bsn.length - 3)}${bsn.slice(-3)}` : String(bsn ?? '');
 
+/** A value shown to people (an audit entry's before and after): every inpBsn in it masked. */
+export function maskBsns(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(maskBsns);
+  if (!value || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value as Json).map(([k, v]) => [k, k === 'inpBsn' ? maskBsn(v) : maskBsns(v)]),
+  );
+}
+
 export const bsnOf = (api: Json): string | undefined => {
   const id = api['subjectIdentificatie'] as Json | null | undefined;
   const bsn = id?.['inpBsn'];
@@ -83,6 +97,7 @@ export const ADMIN_RESOURCES: AdminResource[] = [
     columns: [
       { label: 'voornaam', value: (a) => a['voornaam'] },
       { label: 'achternaam', value: (a) => a['achternaam'] },
+      { label: 'klantnummer', value: (_a, row) => row['klantnummer'] },
       { label: 'emailadres', value: (a) => a['emailadres'] ?? '' },
       { label: 'subjectType', value: (a) => a['subjectType'] ?? '' },
       { label: 'BSN', value: (a) => maskBsn(bsnOf(a)) },
@@ -110,6 +125,22 @@ export const ADMIN_RESOURCES: AdminResource[] = [
     ],
     editable: true,
     workingCopies: true,
+    // The admin edits a klant as the Klantinteracties API does (its rules, its form); an approved
+    // edit leaves these as they are, as a write through that API does.
+    alsoShown: {
+      title: 'Klanten API',
+      values: (row, urls) => {
+        const v1 = klantenV1.toApi(row, urls);
+        return {
+          bronorganisatie: v1['bronorganisatie'],
+          klantnummer: v1['klantnummer'],
+          bedrijfsnaam: v1['bedrijfsnaam'],
+          websiteUrl: row['website_url'], // not the stand-in the API shows when none is known
+          voorvoegselAchternaam: v1['voorvoegselAchternaam'],
+          adres: v1['adres'],
+        };
+      },
+    },
     children: [
       { resource: 'contactmomenten', column: 'klant_uuid', title: 'Contactmomenten' },
       { resource: 'verzoeken', column: 'klant_uuid', title: 'Verzoeken' },
@@ -133,12 +164,14 @@ export const ADMIN_RESOURCES: AdminResource[] = [
         name: 'van',
         label: 'interactiedatum vanaf',
         kind: 'date',
+        orderBy: 'interactiedatum',
         condition: (v) => ({ kind: 'gte', column: 'interactiedatum', value: v }),
       },
       {
         name: 'tot',
         label: 'interactiedatum tot en met',
         kind: 'date',
+        orderBy: 'interactiedatum',
         // Stored datetimes are ISO text: everything on the given day sorts before the next day.
         condition: (v) => ({ kind: 'lt', column: 'interactiedatum', value: `${v}T99` }),
       },
@@ -171,9 +204,10 @@ export const ADMIN_RESOURCES: AdminResource[] = [
       linkFilter('klant', 'klant_uuid'),
       {
         name: 'identificatie',
-        label: 'identificatie',
+        label: 'identificatie of externe identificatie',
         kind: 'text',
-        condition: (v) => ({ kind: 'contains', columns: ['identificatie', 'externe_identificatie'], value: v }),
+        // A code people copy: exact, on indexed columns.
+        condition: (v) => ({ kind: 'eq-any', columns: ['identificatie', 'externe_identificatie'], value: v.trim() }),
       },
     ],
     editable: true,

@@ -34,10 +34,19 @@ export interface AdminKit {
   render(res: Response, view: string, data: Record<string, unknown>, status?: number): void;
   need(role: Role): RequestHandler;
   me(res: Response): AdminSession;
-  audit(res: Response, e: { action: string; target?: string; before?: unknown; after?: unknown }): Promise<void>;
+  /** Appends to the audit log as the session's user; `db` a transaction the entry belongs to. */
+  audit(
+    res: Response,
+    e: { action: string; target?: string; before?: unknown; after?: unknown },
+    db?: Db,
+  ): Promise<void>;
   /** Wraps an async handler so its errors reach the error page. */
   h(fn: (req: Request, res: Response) => Promise<void>): RequestHandler;
+  /** A router for a page module whose routes each name the role they need. */
+  routes(): { router: express.Router; get: Route; post: Route };
 }
+
+type Route = (path: string, role: Role, fn: (req: Request, res: Response) => Promise<unknown>) => void;
 
 /** Dutch texts for the short codes a redirect carries (?ok=…): no free text in URLs. */
 const NOTICES: Record<string, string> = {
@@ -115,8 +124,16 @@ export function adminRouter(deps: AdminDeps): express.Router {
       next();
     },
     me: (res) => current(res)!,
-    audit: (res, e) => audit.append(deps.db, { username: current(res)?.username ?? '-', ...e }),
+    audit: (res, e, db = deps.db) => audit.append(db, { username: current(res)?.username ?? '-', ...e }),
     h: (fn) => (req, res, next) => void fn(req, res).catch(next),
+    routes() {
+      const router = express.Router();
+      const route =
+        (method: 'get' | 'post'): Route =>
+        (path, role, fn) =>
+          void router[method](path, kit.need(role), (req, res, next) => void fn(req, res).catch(next));
+      return { router, get: route('get'), post: route('post') };
+    },
   };
 
   router.use((req, res, next) => void sessions.load(req, res, next).catch(next));

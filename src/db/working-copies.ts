@@ -47,7 +47,15 @@ export async function listPending(db: Db, limit = 200): Promise<(WorkingCopy & {
  */
 export async function insert(
   db: Db,
-  c: { klantUuid: string; input: Record<string, unknown>; createdBy: string; seenUpdatedAt: number; now: number },
+  c: {
+    klantUuid: string;
+    input: Record<string, unknown>;
+    createdBy: string;
+    seenUpdatedAt: number;
+    now: number;
+    /** Runs in the same transaction once the copy is stored (its record). */
+    record?: (trx: Db) => Promise<void>;
+  },
 ): Promise<'saved' | 'stale' | 'exists' | 'gone'> {
   return db.transaction(async (trx) => {
     const klant = (await trx('klanten').where({ uuid: c.klantUuid }).forUpdate().first()) as Row | undefined;
@@ -61,6 +69,7 @@ export async function insert(
       created_by: c.createdBy,
       created_at: c.now,
     });
+    await c.record?.(trx);
     return 'saved';
   });
 }

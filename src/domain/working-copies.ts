@@ -1,3 +1,4 @@
+import type { Db } from '../db/knex.js';
 import * as copies from '../db/working-copies.js';
 import type { WorkingCopy } from '../db/working-copies.js';
 import { conflict, forbidden, notFound } from '../errors.js';
@@ -23,6 +24,8 @@ export async function propose(
   klantUuid: string,
   input: Json,
   o: { username: string; seenUpdatedAt: number },
+  /** Records the save in its transaction (the admin's audit log): both or neither. */
+  record?: (trx: Db, outcome: 'saved' | 'updated') => Promise<void>,
 ): Promise<'saved' | 'updated'> {
   const existing = await resource.get(ctx, klanten, klantUuid);
   const pending = await copies.findForKlant(ctx.db, klantUuid);
@@ -31,7 +34,16 @@ export async function propose(
   }
   await resource.validateUpdate(ctx, klanten, existing, input, false);
   if (pending) {
-    await copies.updateInput(ctx.db, pending.id, input);
+    // Approved or rejected since it was read: say so rather than report a save that went nowhere.
+    await ctx.db.transaction(async (trx) => {
+      if (!(await copies.updateInput(trx, pending.id, input))) {
+        throw conflict(
+          'working-copy-gone',
+          'Je werkkopie is intussen goedgekeurd of afgekeurd; open de klant opnieuw en breng je wijziging opnieuw aan.',
+        );
+      }
+      await record?.(trx, 'updated');
+    });
     return 'updated';
   }
   const result = await copies.insert(ctx.db, {
@@ -40,6 +52,7 @@ export async function propose(
     createdBy: o.username,
     seenUpdatedAt: o.seenUpdatedAt,
     now: Date.now(),
+    ...(record ? { record: (trx: Db) => record(trx, 'saved') } : {}),
   });
   if (result === 'gone') throw notFound('Deze klant bestaat niet meer.');
   if (result === 'stale') {
@@ -66,6 +79,8 @@ export async function approve(
   ctx: DomainContext,
   klantUuid: string,
   approver: string,
+  /** Records the approval in the same transaction (the admin's audit log): both or neither. */
+  record?: (trx: Db, outcome: { before: Json; after: Json; createdBy: string }) => Promise<void>,
 ): Promise<{ before: Json; after: Json; createdBy: string }> {
   return ctx.db.transaction(async (trx) => {
     const tctx: DomainContext = { ...ctx, db: trx };
@@ -80,17 +95,28 @@ export async function approve(
     }
     if (!unchanged(copy.base, active)) throw conflict('working-copy-stale', STALE_TEXT);
     const before = klanten.toApi(active, ctx.urls);
-    await copies.remove(trx, copy.id);
+    // Rejected since it was read (a rejection does not wait for the klant's lock): nothing to approve.
+    if (!(await copies.remove(trx, copy.id))) throw notFound('Er is geen werkkopie (meer) voor deze klant.');
     const row = await resource.update(tctx, klanten, klantUuid, copy.input, false);
-    return { before, after: klanten.toApi(row, ctx.urls), createdBy: copy.createdBy };
+    const outcome = { before, after: klanten.toApi(row, ctx.urls), createdBy: copy.createdBy };
+    await record?.(trx, outcome);
+    return outcome;
   });
 }
 
 /** Discards a working copy; the klant stays as it is. */
-export async function reject(ctx: DomainContext, klantUuid: string): Promise<WorkingCopy> {
-  const copy = await copies.findForKlant(ctx.db, klantUuid);
-  if (!copy || !(await copies.remove(ctx.db, copy.id))) throw notFound('Er is geen werkkopie (meer) voor deze klant.');
-  return copy;
+export async function reject(
+  ctx: DomainContext,
+  klantUuid: string,
+  /** Records the rejection in its transaction: both or neither. */
+  record?: (trx: Db, copy: WorkingCopy) => Promise<void>,
+): Promise<WorkingCopy> {
+  return ctx.db.transaction(async (trx) => {
+    const copy = await copies.findForKlant(trx, klantUuid);
+    if (!copy || !(await copies.remove(trx, copy.id))) throw notFound('Er is geen werkkopie (meer) voor deze klant.');
+    await record?.(trx, copy);
+    return copy;
+  });
 }
 
 export const find = (ctx: DomainContext, klantUuid: string) => copies.findForKlant(ctx.db, klantUuid);

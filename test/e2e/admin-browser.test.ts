@@ -1,19 +1,12 @@
 import { expect } from 'chai';
 import type { BrowserContext, Page } from 'playwright-core';
-import { addUsers, PASSWORD } from '../helpers/admin.js';
+import { addUsers, KLANT, PASSWORD } from '../helpers/admin.js';
 import { registerClients, startApp, type StartedApp } from '../helpers/app.js';
 import { CHROMIUM, screenshot, sharedBrowser } from '../helpers/browser.js';
 import { freshDatabase, type TestDatabase } from '../helpers/databases.js';
 import { FakeDrc, until } from '../helpers/fake-drc.js';
 
 const SHOTS = 'admin';
-const KLANT = {
-  voornaam: 'Anna',
-  achternaam: 'de Vries',
-  emailadres: 'anna@example.nl',
-  subjectType: 'natuurlijk_persoon',
-  subjectIdentificatie: { inpBsn: '111222333', geslachtsnaam: 'Vries' },
-};
 
 // The admin in a real headless Chromium, as people use it: by label and button text, no JavaScript
 // of ours involved. The data paths run on both engines in the HTTP-level tests; this runs on SQLite.

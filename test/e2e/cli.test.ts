@@ -1,10 +1,6 @@
-import { randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { expect } from 'chai';
 import { freshDatabase, type TestDatabase } from '../helpers/databases.js';
-import { kic, serve, type ServerProcess } from '../helpers/processes.js';
+import { kic, serve, sqliteFilePerTest, type ServerProcess } from '../helpers/processes.js';
 
 const KLANT = {
   voornaam: 'Ada',
@@ -23,37 +19,25 @@ async function call(base: string, token: string, method: string, path: string, b
   return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
 }
 
-describe('kic command line and server process (SQLite file)', function () {
+describe('kic command line and e2e.server process (SQLite file)', function () {
   this.timeout(60_000);
-  let file: string;
-  let env: Record<string, string>;
-  let server: ServerProcess | undefined;
-
-  beforeEach(() => {
-    file = join(tmpdir(), `kic-e2e-${randomUUID()}.sqlite`);
-    env = { DATABASE_URL: `sqlite:${file}`, KIC_PUBLIC_URL: 'http://127.0.0.1:1' };
-  });
-  afterEach(async () => {
-    await server?.stop();
-    server = undefined;
-    for (const s of ['', '-wal', '-shm']) await rm(file + s, { force: true });
-  });
+  const e2e = sqliteFilePerTest();
 
   it('creates a demo client on the first start of an empty database, whose token works', async () => {
-    server = await serve(env);
-    const secret = /secret "([^"]+)"/.exec(server.stderr())?.[1];
-    expect(secret, server.stderr()).to.be.a('string');
-    const { stdout: token } = await kic(['token', '--client-id', 'kic-demo'], env);
-    const res = await call(server.baseUrl, token.trim(), 'GET', '/api/v1/klanten');
+    e2e.server = await serve(e2e.env);
+    const secret = /secret "([^"]+)"/.exec(e2e.server.stderr())?.[1];
+    expect(secret, e2e.server.stderr()).to.be.a('string');
+    const { stdout: token } = await kic(['token', '--client-id', 'kic-demo'], e2e.env);
+    const res = await call(e2e.server.baseUrl, token.trim(), 'GET', '/api/v1/klanten');
     expect(res.status).to.equal(200);
     expect(res.body).to.deep.equal([]);
-    await server.stop();
-    server = await serve(env); // a second start creates nothing new
-    expect(server.stderr()).to.not.include('demo API client was created');
+    await e2e.server.stop();
+    e2e.server = await serve(e2e.env); // a second start creates nothing new
+    expect(e2e.server.stderr()).to.not.include('demo API client was created');
   });
 
   it('manages applicaties and services, and serves a klant read back with its ETag', async () => {
-    await kic(['migrate'], env);
+    await kic(['migrate'], e2e.env);
     await kic(
       [
         'applicatie',
@@ -65,42 +49,42 @@ describe('kic command line and server process (SQLite file)', function () {
         '--scopes',
         'klanten.lezen,klanten.aanmaken,audittrails.lezen',
       ],
-      env,
+      e2e.env,
     );
-    const { stdout: list } = await kic(['applicatie', 'list'], env);
+    const { stdout: list } = await kic(['applicatie', 'list'], e2e.env);
     expect(list).to.include('zaaksysteem\tklanten.lezen,klanten.aanmaken,audittrails.lezen');
     expect(list).to.not.include('s3cr3t');
     await kic(
       ['service', 'add', '--api-root', 'https://drc.example/api/v1', '--client-id', 'kic', '--secret', 'x'],
-      env,
+      e2e.env,
     );
-    expect((await kic(['service', 'list'], env)).stdout).to.include('https://drc.example/api/v1/\tkic');
-    await kic(['service', 'remove', '--api-root', 'https://drc.example/api/v1/'], env);
-    expect((await kic(['service', 'list'], env)).stdout).to.equal('');
+    expect((await kic(['service', 'list'], e2e.env)).stdout).to.include('https://drc.example/api/v1/\tkic');
+    await kic(['service', 'remove', '--api-root', 'https://drc.example/api/v1/'], e2e.env);
+    expect((await kic(['service', 'list'], e2e.env)).stdout).to.equal('');
 
-    server = await serve({ ...env, KIC_CREATE_DEMO_CLIENT: 'false' });
-    const token = (await kic(['token', '--client-id', 'zaaksysteem'], env)).stdout.trim();
-    const created = await call(server.baseUrl, token, 'POST', '/api/v1/klanten', KLANT);
+    e2e.server = await serve({ ...e2e.env, KIC_CREATE_DEMO_CLIENT: 'false' });
+    const token = (await kic(['token', '--client-id', 'zaaksysteem'], e2e.env)).stdout.trim();
+    const created = await call(e2e.server.baseUrl, token, 'POST', '/api/v1/klanten', KLANT);
     expect(created.status).to.equal(201);
     expect(created.body.url.startsWith('http://127.0.0.1:1/api/v1/klanten/')).to.equal(true);
     const path = new URL(created.body.url).pathname;
-    const read = await call(server.baseUrl, token, 'GET', path);
+    const read = await call(e2e.server.baseUrl, token, 'GET', path);
     expect(read.status).to.equal(200);
     expect(read.body).to.deep.equal(created.body);
     const etag = read.headers.get('etag')!;
-    const cached = await fetch(`${server.baseUrl}${path}`, {
+    const cached = await fetch(`${e2e.server.baseUrl}${path}`, {
       headers: { authorization: `Bearer ${token}`, 'if-none-match': etag },
     });
     expect(cached.status).to.equal(304);
     // klanten.verwijderen was not granted
-    expect((await call(server.baseUrl, token, 'DELETE', path)).status).to.equal(403);
+    expect((await call(e2e.server.baseUrl, token, 'DELETE', path)).status).to.equal(403);
     // audittrails.lezen was: the Klanten API's audit trail of the klant is readable
-    const trail = await call(server.baseUrl, token, 'GET', `/klanten${path}/audittrail`);
+    const trail = await call(e2e.server.baseUrl, token, 'GET', `/klanten${path}/audittrail`);
     expect(trail.status).to.equal(200);
     expect(trail.body.map((e: { actie: string }) => e.actie)).to.deep.equal(['create']);
 
-    await kic(['applicatie', 'remove', '--client-id', 'zaaksysteem'], env);
-    const refused = await kic(['token', '--client-id', 'zaaksysteem'], env).then(
+    await kic(['applicatie', 'remove', '--client-id', 'zaaksysteem'], e2e.env);
+    const refused = await kic(['token', '--client-id', 'zaaksysteem'], e2e.env).then(
       () => undefined,
       (err: { stderr: string }) => err.stderr,
     );
@@ -108,7 +92,7 @@ describe('kic command line and server process (SQLite file)', function () {
   });
 
   it('refuses to start with an invalid configuration and says why', async () => {
-    const failed = await kic(['migrate'], { ...env, DATABASE_URL: 'mysql://x' }).then(
+    const failed = await kic(['migrate'], { ...e2e.env, DATABASE_URL: 'mysql://x' }).then(
       () => undefined,
       (err: { code: number; stderr: string }) => err,
     );
@@ -117,8 +101,8 @@ describe('kic command line and server process (SQLite file)', function () {
   });
 
   it('stops cleanly on SIGTERM', async () => {
-    server = await serve(env);
-    expect(await server.stop('SIGTERM')).to.equal(0);
+    e2e.server = await serve(e2e.env);
+    expect(await e2e.server.stop('SIGTERM')).to.equal(0);
   });
 });
 

@@ -5,6 +5,17 @@ import type { Role } from '../../src/db/admin-users.js';
 
 export const PASSWORD = 'correct horse battery staple';
 
+/** A klant as the admin tests create it through the API (with a BSN to mask). */
+export const KLANT = {
+  voornaam: 'Anna',
+  achternaam: 'de Vries',
+  emailadres: 'anna@example.nl',
+  subjectType: 'natuurlijk_persoon',
+  subjectIdentificatie: { inpBsn: '111222333', geslachtsnaam: 'Vries' },
+};
+
+export const uuidOf = (url: string): string => url.split('/').pop()!;
+
 /** One hash for every test user: scrypt is slow on purpose. */
 let hash: Promise<string> | undefined;
 
@@ -102,6 +113,22 @@ export class AdminClient {
     // The session's CSRF token comes with the first page after login, as in a browser.
     if (res.status === 303 && res.location) await this.get(res.location);
     return res;
+  }
+
+  /** A cookie as another site or an earlier visit may have left it. */
+  setCookie(name: string, value: string): void {
+    this.cookies.set(name, value);
+  }
+
+  cookie(name: string): string | undefined {
+    return this.cookies.get(name);
+  }
+
+  /** Saves an edit of a klant as a working copy through its form, as a browser does. */
+  async proposeKlantEdit(uuid: string, changes: Record<string, string>): Promise<Page> {
+    const path = `/admin/klanten/${uuid}/bewerken`;
+    const form = await this.get(path);
+    return this.post(path, { ...formValues(form.html, path), ...changes });
   }
 
   hasSession(): boolean {

@@ -1,4 +1,8 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
@@ -54,4 +58,23 @@ export async function serve(env: Record<string, string>): Promise<ServerProcess>
         child.kill(signal);
       }),
   };
+}
+
+/**
+ * For tests of the command line and `kic serve` on a SQLite file: a fresh file per test (`env`
+ * points the processes at it), and after each test the server it started (`server`) stopped and
+ * the file removed with its WAL files.
+ */
+export function sqliteFilePerTest(): { env: Record<string, string>; server?: ServerProcess } {
+  const state: { env: Record<string, string>; server?: ServerProcess; file?: string } = { env: {} };
+  beforeEach(() => {
+    state.file = join(tmpdir(), `kic-e2e-${randomUUID()}.sqlite`);
+    state.env = { DATABASE_URL: `sqlite:${state.file}`, KIC_PUBLIC_URL: 'http://127.0.0.1:1' };
+  });
+  afterEach(async () => {
+    await state.server?.stop();
+    delete state.server;
+    for (const s of ['', '-wal', '-shm']) await rm(state.file + s, { force: true });
+  });
+  return state;
 }

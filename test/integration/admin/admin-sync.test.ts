@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { AdminClient, addUsers, emptyAdmin } from '../../helpers/admin.js';
+import { AdminClient, addUsers, emptyAdmin, uuidOf } from '../../helpers/admin.js';
 import { describeApi } from '../../helpers/app.js';
 import { FakeDrc, until } from '../../helpers/fake-drc.js';
 
@@ -10,8 +10,6 @@ before(async () => {
 after(async () => {
   await drc.stop();
 });
-
-const uuidOf = (url: string) => url.split('/').pop()!;
 
 describeApi(
   'admin: documents of a verzoek and the sync page',

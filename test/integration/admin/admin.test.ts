@@ -1,17 +1,11 @@
 import { expect } from 'chai';
+import { page } from '../../../src/db/admin-lists.js';
 import * as rows from '../../../src/db/rows.js';
+import { RESOURCES } from '../../../src/domain/urls.js';
 import { HOLDS_KLANT } from '../../../src/db/working-copies.js';
-import { AdminClient, addUsers, emptyAdmin, formValues, PASSWORD } from '../../helpers/admin.js';
+import { AdminClient, addUsers, emptyAdmin, formValues, KLANT, PASSWORD, uuidOf } from '../../helpers/admin.js';
 import { describeApi, startApp } from '../../helpers/app.js';
-
-const KLANT = {
-  voornaam: 'Anna',
-  achternaam: 'de Vries',
-  emailadres: 'anna@example.nl',
-  subjectType: 'natuurlijk_persoon',
-  subjectIdentificatie: { inpBsn: '111222333', geslachtsnaam: 'Vries' },
-};
-const uuidOf = (url: string) => url.split('/').pop()!;
+import { until } from '../../helpers/fake-drc.js';
 
 describeApi('admin interface over HTTP', (t) => {
   let base: string;
@@ -27,6 +21,9 @@ describeApi('admin interface over HTTP', (t) => {
     expect(res.status).to.equal(201);
     return res.body as { url: string } & Record<string, unknown>;
   };
+
+  const proposeEdit = async (editor: AdminClient, uuid: string, changes: Record<string, string>) =>
+    expect((await editor.proposeKlantEdit(uuid, changes)).status, 'working copy saved').to.equal(303);
 
   beforeEach(async () => {
     base = t.api().baseUrl;
@@ -253,6 +250,35 @@ describeApi('admin interface over HTTP', (t) => {
       expect(second.html).not.to.include('rel="next"');
     });
 
+    it('looks through a bounded block of klanten per page of a substring search, and goes on from there', async () => {
+      for (let i = 0; i < 30; i++) await newKlant({ ...KLANT, voornaam: i === 27 ? 'Zeldzaam' : `K${i}` });
+      const ids = (await t.db()('klanten').orderBy('id').pluck('id')) as number[];
+      const first = ids[0]! - 1;
+      const search = (after: number) =>
+        page(t.db(), 'klanten', {
+          conditions: [{ kind: 'contains', columns: ['voornaam'], value: 'ZELDZ' }],
+          after,
+          limit: 25,
+          scanWindow: 10,
+        });
+      expect(await search(first)).to.deep.equal({ rows: [], next: first + 10, scannedTo: first + 10 });
+      expect((await search(first + 10)).next).to.equal(first + 20);
+      const last = await search(first + 20);
+      expect(last.rows.map((r) => r['voornaam'])).to.deep.equal(['Zeldzaam']);
+      expect(last).not.to.have.property('next');
+      // An exact filter needs no block: its index finds the rows wherever they are.
+      const exact = await page(t.db(), 'klanten', {
+        conditions: [{ kind: 'eq', column: 'voornaam', value: 'Zeldzaam' }],
+        limit: 25,
+        scanWindow: 10,
+      });
+      expect(exact.rows).to.have.length(1);
+      // The page says how far it looked and offers to go on.
+      const c = await as('vera');
+      const html = (await c.get('/admin/klanten?q=zeldzaam')).html;
+      expect(html).to.include('Zeldzaam');
+    });
+
     it('shows a whole BSN only on an explicit action, which is recorded', async () => {
       const klant = await newKlant();
       const c = await as('vera');
@@ -328,15 +354,42 @@ describeApi('admin interface over HTTP', (t) => {
       expect(JSON.parse(audit.after)).to.include({ voornaam: 'Annemarie' });
     });
 
+    it('shows what only the Klanten API holds, and an approved edit keeps all of it', async () => {
+      const v1 = {
+        bronorganisatie: '123456782',
+        klantnummer: 'K-77',
+        websiteUrl: 'https://bakkerij.example',
+        bedrijfsnaam: 'Bakkerij Vries',
+        voornaam: 'Anna',
+        voorvoegselAchternaam: 'de',
+        achternaam: 'Vries',
+        emailadres: 'anna@example.nl',
+        adres: { straatnaam: 'Keizersgracht', huisnummer: 117, postcode: '1015CJ', woonplaatsnaam: 'Amsterdam' },
+        subjectType: 'natuurlijk_persoon',
+        subjectIdentificatie: { inpBsn: '111222333', geslachtsnaam: 'Vries' },
+      };
+      const created = await t.api().post('/klanten/api/v1/klanten', v1);
+      expect(created.status).to.equal(201);
+      const uuid = uuidOf(created.body.url);
+      const viewer = await as('vera');
+      const detail = (await viewer.get(`/admin/klanten/${uuid}`)).html;
+      for (const shown of ['K-77', 'https://bakkerij.example', 'Bakkerij Vries', 'Keizersgracht', '1015CJ', '117']) {
+        expect(detail).to.include(shown);
+      }
+      expect((await viewer.get('/admin/klanten?klantnummer=K-77')).html).to.include(`/admin/klanten/${uuid}"`);
+
+      const editor = await as('eddy');
+      await proposeEdit(editor, uuid, { telefoonnummer: '0201234567' });
+      expect((await (await as('anton')).post(`/admin/klanten/${uuid}/werkkopie/goedkeuren`)).status).to.equal(303);
+      const after = (await t.api().get(`/klanten/api/v1/klanten/${uuid}`)).body;
+      expect(after).to.deep.equal({ ...created.body, telefoonnummer: '0201234567' });
+    });
+
     it('refuses approval by the author even when the author is an approver', async () => {
       const klant = await newKlant();
       const uuid = uuidOf(klant.url);
       const anton = await as('anton');
-      const page = await anton.get(`/admin/klanten/${uuid}/bewerken`);
-      await anton.post(`/admin/klanten/${uuid}/bewerken`, {
-        ...formValues(page.html, `/admin/klanten/${uuid}/bewerken`),
-        achternaam: 'X',
-      });
+      await proposeEdit(anton, uuid, { achternaam: 'X' });
       expect((await anton.post(`/admin/klanten/${uuid}/werkkopie/goedkeuren`)).status).to.equal(403);
       expect((await t.api().get(klant.url)).body.achternaam).to.equal('de Vries');
       expect((await (await as('bea')).post(`/admin/klanten/${uuid}/werkkopie/goedkeuren`)).status).to.equal(303);
@@ -347,11 +400,7 @@ describeApi('admin interface over HTTP', (t) => {
       const klant = await newKlant();
       const uuid = uuidOf(klant.url);
       const editor = await as('eddy');
-      const page = await editor.get(`/admin/klanten/${uuid}/bewerken`);
-      await editor.post(`/admin/klanten/${uuid}/bewerken`, {
-        ...formValues(page.html, `/admin/klanten/${uuid}/bewerken`),
-        voornaam: 'Copy',
-      });
+      await proposeEdit(editor, uuid, { voornaam: 'Copy' });
       // A writer outside the API (psql, an import) changes the klant meanwhile.
       await t
         .db()('klanten')
@@ -385,11 +434,7 @@ describeApi('admin interface over HTTP', (t) => {
       const klant = await newKlant();
       const uuid = uuidOf(klant.url);
       const editor = await as('eddy');
-      const page = await editor.get(`/admin/klanten/${uuid}/bewerken`);
-      await editor.post(`/admin/klanten/${uuid}/bewerken`, {
-        ...formValues(page.html, `/admin/klanten/${uuid}/bewerken`),
-        voornaam: 'Nieuw',
-      });
+      await proposeEdit(editor, uuid, { voornaam: 'Nieuw' });
       // A copy that no longer passes the rules (stored input is the domain's to check again at approval).
       const copy = await t.db()('klant_working_copies').where({ klant_uuid: uuid }).first();
       const input = JSON.parse(copy.input);
@@ -401,6 +446,110 @@ describeApi('admin interface over HTTP', (t) => {
       const res = await (await as('anton')).post(`/admin/klanten/${uuid}/werkkopie/goedkeuren`);
       expect(res.status).to.equal(400);
       expect(await t.db()('klant_working_copies').where({ klant_uuid: uuid }).first()).to.include({ id: copy.id });
+      expect((await t.api().get(klant.url)).body.voornaam).to.equal('Anna');
+    });
+
+    /** Runs `during` while the audit log refuses entries of `action` (a full disk, a lost connection …). */
+    const whileAuditRefuses = async <T>(action: string, during: () => Promise<T>): Promise<T> => {
+      const pg = t.dialect === 'pg';
+      await t.db().raw(
+        pg
+          ? `CREATE FUNCTION refuse_entry() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN IF NEW.action = '${action}' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$`
+          : `CREATE TRIGGER refuse_entry BEFORE INSERT ON admin_audit WHEN NEW.action = '${action}'
+             BEGIN SELECT RAISE(ABORT, 'refused'); END`,
+      );
+      if (pg) {
+        await t
+          .db()
+          .raw('CREATE TRIGGER refuse_entry BEFORE INSERT ON admin_audit FOR EACH ROW EXECUTE FUNCTION refuse_entry()');
+      }
+      try {
+        return await during();
+      } finally {
+        await t.db().raw(pg ? 'DROP FUNCTION refuse_entry() CASCADE' : 'DROP TRIGGER refuse_entry');
+      }
+    };
+
+    it('records the approval in the same transaction: when the audit log refuses it, nothing is approved', async () => {
+      const klant = await newKlant();
+      const uuid = uuidOf(klant.url);
+      await proposeEdit(await as('eddy'), uuid, { voornaam: 'Nieuw' });
+      const anton = await as('anton');
+      const res = await whileAuditRefuses('klant.werkkopie-goedgekeurd', () =>
+        anton.post(`/admin/klanten/${uuid}/werkkopie/goedkeuren`),
+      );
+      expect(res.status).to.equal(500);
+      expect((await t.api().get(klant.url)).body.voornaam).to.equal('Anna');
+      expect(await t.db()('klant_working_copies').where({ klant_uuid: uuid }).first()).to.be.an('object');
+      expect((await t.api().get(`/klanten/api/v1/klanten/${uuid}/audittrail`)).body).to.have.length(1);
+    });
+
+    it('records saving, reworking and rejecting a copy in the same transaction as the change', async () => {
+      const klant = await newKlant();
+      const uuid = uuidOf(klant.url);
+      const eddy = await as('eddy');
+      const copy = () => t.db()('klant_working_copies').where({ klant_uuid: uuid }).first();
+      const saved = await whileAuditRefuses('klant.werkkopie-aangemaakt', () =>
+        eddy.proposeKlantEdit(uuid, { voornaam: 'Nieuw' }),
+      );
+      expect(saved.status).to.equal(500);
+      expect(await copy()).to.equal(undefined);
+      await proposeEdit(eddy, uuid, { voornaam: 'Nieuw' });
+      const reworked = await whileAuditRefuses('klant.werkkopie-aangepast', () =>
+        eddy.proposeKlantEdit(uuid, { voornaam: 'Anders' }),
+      );
+      expect(reworked.status).to.equal(500);
+      expect(JSON.parse((await copy()).input)).to.include({ voornaam: 'Nieuw' });
+      const anton = await as('anton');
+      const rejected = await whileAuditRefuses('klant.werkkopie-afgekeurd', () =>
+        anton.post(`/admin/klanten/${uuid}/werkkopie/afkeuren`),
+      );
+      expect(rejected.status).to.equal(500);
+      expect(await copy()).to.be.an('object');
+    });
+
+    /** Runs `during` while the klant's copy is locked from outside; deletes it (a rejection) before letting go. */
+    const whileCopyIsRejected = async <T>(uuid: string, during: () => Promise<T>): Promise<T> => {
+      const trx = await t.db().transaction();
+      await trx('klant_working_copies').where({ klant_uuid: uuid }).forUpdate();
+      const pending = during();
+      const waiting = async () =>
+        Number(
+          (
+            await t
+              .db()
+              .raw(
+                `select count(*) as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+              )
+          ).rows[0].n,
+        ) > 0;
+      await until('the request waits for the copy', waiting);
+      await trx('klant_working_copies').where({ klant_uuid: uuid }).delete();
+      await trx.commit();
+      return pending;
+    };
+
+    it('never reports a rework of a copy as saved when the copy was approved or rejected meanwhile', async function () {
+      if (t.dialect !== 'pg') return this.skip(); // needs a row lock held from outside the request
+      const klant = await newKlant();
+      const uuid = uuidOf(klant.url);
+      const editor = await as('eddy');
+      await proposeEdit(editor, uuid, { voornaam: 'Eerste' });
+      const res = await whileCopyIsRejected(uuid, () => editor.proposeKlantEdit(uuid, { voornaam: 'Tweede' }));
+      expect(res.status).to.equal(409);
+      expect(res.html).to.include('werkkopie');
+      expect(await t.db()('klant_working_copies').where({ klant_uuid: uuid }).first()).to.equal(undefined);
+    });
+
+    it('never approves a copy that was rejected meanwhile', async function () {
+      if (t.dialect !== 'pg') return this.skip();
+      const klant = await newKlant();
+      const uuid = uuidOf(klant.url);
+      await proposeEdit(await as('eddy'), uuid, { voornaam: 'Afgekeurd' });
+      const anton = await as('anton');
+      const res = await whileCopyIsRejected(uuid, () => anton.post(`/admin/klanten/${uuid}/werkkopie/goedkeuren`));
+      expect(res.status).to.equal(404);
       expect((await t.api().get(klant.url)).body.voornaam).to.equal('Anna');
     });
 
@@ -490,11 +639,7 @@ describeApi('admin interface over HTTP', (t) => {
       const uuid = uuidOf(klant.url);
       const editor = await as('eddy');
       expect((await editor.post(`/admin/klanten/${uuid}/verwijderen`)).status).to.equal(403);
-      const page = await editor.get(`/admin/klanten/${uuid}/bewerken`);
-      await editor.post(`/admin/klanten/${uuid}/bewerken`, {
-        ...formValues(page.html, `/admin/klanten/${uuid}/bewerken`),
-        voornaam: 'X',
-      });
+      await proposeEdit(editor, uuid, { voornaam: 'X' });
       const approver = await as('anton');
       const blocked = await approver.post(`/admin/klanten/${uuid}/verwijderen`);
       expect(blocked.status).to.equal(409);
@@ -593,16 +738,7 @@ describeApi('admin interface over HTTP', (t) => {
         await t.api().post('/api/v1/verzoekcontactmomenten', { verzoek: verzoek.url, contactmoment: cm.url })
       ).body;
       const c = await as('eddy');
-      for (const name of [
-        'klanten',
-        'contactmomenten',
-        'verzoeken',
-        'objectcontactmomenten',
-        'objectverzoeken',
-        'verzoekcontactmomenten',
-        'verzoekinformatieobjecten',
-        'verzoekproducten',
-      ]) {
+      for (const name of RESOURCES) {
         expect((await c.get(`/admin/${name}`)).status, name).to.equal(200);
         expect((await c.get(`/admin/${name}/nieuw`)).status, `${name}/nieuw`).to.equal(200);
       }
@@ -615,6 +751,49 @@ describeApi('admin interface over HTTP', (t) => {
       expect(verzoekPage.html).to.include(`href="/admin/klanten/${uuidOf(klant.url)}"`);
       expect((await c.get('/admin/nietsbestaands')).status).to.equal(404);
       expect((await c.get('/admin/klanten/not-a-uuid')).status).to.equal(404);
+    });
+
+    it('lists verzoeken by status, klant and identificatie (or the externe identificatie)', async () => {
+      const klant = await newKlant();
+      const post = async (body: Record<string, unknown>) =>
+        (await t.api().post('/api/v1/verzoeken', { bronorganisatie: '123456782', ...body })).body as {
+          url: string;
+          identificatie: string;
+        };
+      const mine = await post({ status: 'in_behandeling', klant: klant.url, externeIdentificatie: 'EXT-9' });
+      const other = await post({ status: 'ontvangen' });
+      const c = await as('vera');
+      const rows = async (query: string) => {
+        const html = (await c.get(`/admin/verzoeken?${query}`)).html;
+        return [...html.slice(html.indexOf('<tbody')).matchAll(/href="\/admin\/verzoeken\/([0-9a-f-]{36})"/g)].map(
+          (m) => m[1],
+        );
+      };
+      expect(await rows('status=in_behandeling')).to.deep.equal([uuidOf(mine.url)]);
+      expect(await rows(`klant=${encodeURIComponent(klant.url)}`)).to.deep.equal([uuidOf(mine.url)]);
+      expect(await rows(`klant=${uuidOf(klant.url)}`)).to.deep.equal([uuidOf(mine.url)]);
+      expect(await rows(`identificatie=${other.identificatie}`)).to.deep.equal([uuidOf(other.url)]);
+      expect(await rows('identificatie=EXT-9')).to.deep.equal([uuidOf(mine.url)]);
+      expect(await rows('status=afgewezen')).to.deep.equal([]);
+    });
+
+    it('lists contactmomenten of a date range in date order, paged along the date index', async () => {
+      const cm = { bronorganisatie: '123456782', medewerker: 'https://medewerkers.example/api/v1/medewerkers/1' };
+      // Made newest first, so date order is not id order.
+      for (let day = 28; day >= 1; day--) {
+        const interactiedatum = `2026-02-${String(day).padStart(2, '0')}T10:00:00Z`;
+        await t.api().post('/api/v1/contactmomenten', { ...cm, kanaal: `dag-${day}`, interactiedatum });
+      }
+      const c = await as('vera');
+      const dates = (html: string) => [...html.matchAll(/<td>(2026-02-\d\d)T10:00:00Z<\/td>/g)].map((m) => m[1]);
+      const first = await c.get('/admin/contactmomenten?van=2026-02-02');
+      expect(dates(first.html)).to.deep.equal(
+        Array.from({ length: 25 }, (_, i) => `2026-02-${String(i + 2).padStart(2, '0')}`),
+      );
+      const next = /href="([^"]+)" rel="next"/.exec(first.html)![1]!.replace(/&amp;/g, '&');
+      const second = await c.get(next);
+      expect(dates(second.html)).to.deep.equal(['2026-02-27', '2026-02-28']);
+      expect(second.html).not.to.include('rel="next"');
     });
 
     it('lists contactmomenten by klant, kanaal and date, and links each to its klant', async () => {
@@ -670,6 +849,43 @@ describeApi('admin interface over HTTP', (t) => {
       expect((await c.get('/admin/applicaties')).html).not.to.include(secret);
       await c.post('/admin/applicaties/loket/verwijderen');
       expect(await t.db()('applicaties').where({ client_id: 'loket' }).first()).to.equal(undefined);
+    });
+
+    it('adds, replaces and removes an outgoing service; its secret is kept when left empty and never shown', async () => {
+      const c = await as('ada');
+      await c.get('/admin/services');
+      const root = 'https://zrc.example/api/v1/';
+      const service = { apiRoot: root, label: 'ZRC', clientId: 'kic', userId: 'kic', userRepresentation: 'KIC' };
+      expect((await c.post('/admin/services', { ...service, secret: 'geheim-1' })).status).to.equal(303);
+      expect((await c.post('/admin/services', { ...service, label: 'Zaken', secret: '' })).status).to.equal(303);
+      const stored = await t.db()('services').where({ api_root: root }).first();
+      expect(stored).to.include({ label: 'Zaken', secret: 'geheim-1' });
+      const page = await c.get('/admin/services');
+      expect(page.html).to.include(root).and.include('Zaken').and.not.include('geheim-1');
+      // Too long for its column: the page's answer, not a failed insert.
+      const long = await c.post('/admin/services', { ...service, label: 'x'.repeat(101), secret: 's' });
+      expect(long.status).to.equal(400);
+      expect((await t.db()('services').where({ api_root: root }).first()).label).to.equal('Zaken');
+      expect((await c.post('/admin/services/verwijderen', { apiRoot: root })).status).to.equal(303);
+      expect(await t.db()('services').where({ api_root: root }).first()).to.equal(undefined);
+      const entries = await t.db()('admin_audit').where('target', root).orderBy('id');
+      expect(entries.map((e) => e.action)).to.deep.equal(['service.add', 'service.replace', 'service.remove']);
+      for (const e of entries) expect(`${e.before} ${e.after}`).not.to.include('geheim');
+    });
+
+    it('masks BSNs in the audit log page as in the lists', async () => {
+      const klant = await newKlant();
+      const uuid = uuidOf(klant.url);
+      await proposeEdit(await as('eddy'), uuid, { voornaam: 'Annemarie' });
+      expect((await (await as('anton')).post(`/admin/klanten/${uuid}/werkkopie/goedkeuren`)).status).to.equal(303);
+      const page = await (await as('ada')).get('/admin/audit?actie=klant.werkkopie-goedgekeurd');
+      expect(page.html).to.include('Annemarie').and.include('••••••333').and.not.include('111222333');
+      // The record itself keeps the whole value.
+      const entry = await t
+        .db()('admin_audit')
+        .where({ action: 'klant.werkkopie-goedgekeurd', target: klant.url })
+        .first();
+      expect(entry.after).to.include('111222333');
     });
 
     it('keeps the audit log append-only, also for SQL', async () => {
