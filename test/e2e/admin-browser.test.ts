@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { BrowserContext, Page } from 'playwright-core';
 import { addUsers, KLANT, PASSWORD } from '../helpers/admin.js';
 import { registerClients, startApp, type StartedApp } from '../helpers/app.js';
-import { CHROMIUM, screenshot, sharedBrowser } from '../helpers/browser.js';
+import { screenshot, sharedBrowser } from '../helpers/browser.js';
 import { freshDatabase, type TestDatabase } from '../helpers/databases.js';
 import { FakeDrc, until } from '../helpers/fake-drc.js';
 
@@ -18,11 +18,7 @@ describe('admin interface in a browser', function () {
   const contexts: BrowserContext[] = [];
 
   before(async function () {
-    if (!CHROMIUM && !process.env['CI']) {
-      console.warn('    (no chromium here: apt-get install chromium to run the browser tests; .ci/run does)');
-      this.skip();
-    }
-    await sharedBrowser();
+    await sharedBrowser(); // npm test installs Debian's chromium when it is missing
     database = await freshDatabase('sqlite');
     await registerClients(database.db);
     await drc.start();

@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
-/** Debian's chromium (.ci/run installs it); KIC_CHROMIUM points elsewhere. */
+/** Debian's chromium (npm test installs it when missing); KIC_CHROMIUM points elsewhere. */
 export const CHROMIUM =
   process.env['KIC_CHROMIUM'] ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 

@@ -530,8 +530,10 @@ describeApi('admin interface over HTTP', (t) => {
       return pending;
     };
 
-    it('never reports a rework of a copy as saved when the copy was approved or rejected meanwhile', async function () {
-      if (t.dialect !== 'pg') return this.skip(); // needs a row lock held from outside the request
+    // These races need a row lock held from outside the request: PostgreSQL only (SQLite has one writer).
+    const onPg = t.dialect === 'pg' ? it : () => undefined;
+
+    onPg('never reports a rework of a copy as saved when the copy was approved or rejected meanwhile', async () => {
       const klant = await newKlant();
       const uuid = uuidOf(klant.url);
       const editor = await as('eddy');
@@ -542,8 +544,7 @@ describeApi('admin interface over HTTP', (t) => {
       expect(await t.db()('klant_working_copies').where({ klant_uuid: uuid }).first()).to.equal(undefined);
     });
 
-    it('never approves a copy that was rejected meanwhile', async function () {
-      if (t.dialect !== 'pg') return this.skip();
+    onPg('never approves a copy that was rejected meanwhile', async () => {
       const klant = await newKlant();
       const uuid = uuidOf(klant.url);
       await proposeEdit(await as('eddy'), uuid, { voornaam: 'Afgekeurd' });
