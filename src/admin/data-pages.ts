@@ -18,6 +18,9 @@ interface Cell {
   href?: string;
 }
 
+/** How the admin audit log names a write. */
+const LOGGED_AS = { create: 'create', update: 'update', partial_update: 'update', destroy: 'delete' } as const;
+
 /** Lists, detail pages, create/edit/delete for the eight resources, and klant working copies. */
 export function dataPages(kit: AdminKit): Router {
   const { ctx, db } = kit.deps;
@@ -33,8 +36,12 @@ export function dataPages(kit: AdminKit): Router {
     return parsed.resource ? { text, href: `/admin/${parsed.resource}/${parsed.uuid}` } : { text };
   };
 
-  // Writes made here reach the klanten' audit trail as the person who made them.
-  const as = (res: Response, toelichting = ''): DomainContext => {
+  /**
+   * The domain context of a write made here: it reaches the klanten' audit trail as the person who
+   * made it and, with `logged`, the admin audit log as `<resource>.create|update|delete` inside the
+   * write's own transaction.
+   */
+  const as = (res: Response, o: { toelichting?: string; logged?: boolean } = {}): DomainContext => {
     const { username } = kit.me(res);
     return {
       ...ctx,
@@ -42,10 +49,25 @@ export function dataPages(kit: AdminKit): Router {
         clientId: '',
         userId: username,
         userRepresentation: username,
-        toelichting,
+        toelichting: o.toelichting ?? '',
         logrecordId: '',
         applicatieWeergave: 'kic beheeromgeving',
       },
+      ...(o.logged === false
+        ? {}
+        : {
+            onWrite: (c, def, change) =>
+              kit.audit(
+                res,
+                {
+                  action: `${def.singular}.${LOGGED_AS[change.action]}`,
+                  target: urls.of(def.name, (change.after ?? change.before)!.uuid),
+                  before: change.before && def.toApi(change.before, urls),
+                  after: change.after && def.toApi(change.after, urls),
+                },
+                c.db,
+              ),
+          }),
     };
   };
 
@@ -238,11 +260,6 @@ export function dataPages(kit: AdminKit): Router {
     try {
       checkShape(r, input);
       const row = await resource.create(as(res), r.def, input);
-      await kit.audit(res, {
-        action: `${r.def.singular}.create`,
-        target: urls.of(r.def.name, row.uuid),
-        after: r.def.toApi(row, urls),
-      });
       res.redirect(303, `/admin/${r.def.name}/${row.uuid}?ok=opgeslagen`);
     } catch (err) {
       const problems = fieldProblems(err, fields);
@@ -398,13 +415,7 @@ export function dataPages(kit: AdminKit): Router {
         );
         return res.redirect(303, `/admin/klanten/${uuid}?ok=werkkopie`);
       }
-      const row = await resource.update(as(res), r.def, uuid, input, false);
-      await kit.audit(res, {
-        action: `${r.def.singular}.update`,
-        target: urls.of(r.def.name, uuid),
-        before,
-        after: r.def.toApi(row, urls),
-      });
+      await resource.update(as(res), r.def, uuid, input, false);
       res.redirect(303, `/admin/${r.def.name}/${uuid}?ok=opgeslagen`);
     } catch (err) {
       const problems = fieldProblems(err, fields);
@@ -442,10 +453,7 @@ export function dataPages(kit: AdminKit): Router {
     const r = resourceOf(req);
     if (r.workingCopies && !hasRole(kit.me(res).role, 'approver')) return refuseKlantDelete(res);
     const uuid = uuidParam(req);
-    const row = await resource.get(ctx, r.def, uuid);
-    const before = r.def.toApi(row, urls);
     await resource.remove(as(res), r.def, uuid);
-    await kit.audit(res, { action: `${r.def.singular}.delete`, target: urls.of(r.def.name, uuid), before });
     res.redirect(303, `/admin/${r.def.name}?ok=verwijderd`);
   });
 
@@ -501,7 +509,8 @@ export function dataPages(kit: AdminKit): Router {
   post('/klanten/:uuid/werkkopie/goedkeuren', 'approver', async (req, res) => {
     const uuid = uuidParam(req);
     await workingCopies.approve(
-      as(res, 'Werkkopie goedgekeurd in de beheeromgeving'),
+      // The approval records itself (klant.werkkopie-goedgekeurd) in its own transaction.
+      as(res, { toelichting: 'Werkkopie goedgekeurd in de beheeromgeving', logged: false }),
       uuid,
       kit.me(res).username,
       (trx, outcome) =>
@@ -551,12 +560,7 @@ export function dataPages(kit: AdminKit): Router {
     const input = { verzoek: urls.of('verzoeken', uuid), informatieobject };
     try {
       checkShape(vioResource, input);
-      const row = await resource.create(ctx, vioResource.def, input);
-      await kit.audit(res, {
-        action: 'verzoekinformatieobject.create',
-        target: urls.of('verzoekinformatieobjecten', row.uuid),
-        after: vioResource.def.toApi(row, urls),
-      });
+      await resource.create(as(res), vioResource.def, input);
       res.redirect(303, `/admin/verzoeken/${uuid}?ok=gekoppeld#documenten`);
     } catch (err) {
       if (!(err instanceof Problem && err.status === 400)) throw err;
@@ -574,12 +578,7 @@ export function dataPages(kit: AdminKit): Router {
     const vio = uuidParam(req, 'vio');
     const row = await resource.get(ctx, vioResource.def, vio);
     if (row['verzoek_uuid'] !== uuid) throw notFound();
-    await resource.remove(ctx, vioResource.def, vio);
-    await kit.audit(res, {
-      action: 'verzoekinformatieobject.delete',
-      target: urls.of('verzoekinformatieobjecten', vio),
-      before: vioResource.def.toApi(row, urls),
-    });
+    await resource.remove(as(res), vioResource.def, vio);
     res.redirect(303, `/admin/verzoeken/${uuid}?ok=ontkoppeld#documenten`);
   });
 

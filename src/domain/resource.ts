@@ -25,6 +25,11 @@ export interface DomainContext {
   actor?: Actor;
   /** The bronorganisatie of klanten whose client gives none (KIC_DEFAULT_BRONORGANISATIE). */
   defaultBronorganisatie?: string;
+  /**
+   * Called inside the write's transaction for every create, update and delete made with this
+   * context (the admin's audit log): the write and what records it are stored together or not at all.
+   */
+  onWrite?(c: DomainContext, def: ResourceDef, change: WriteChange): Promise<void>;
 }
 
 /** Outcome of turning list query parameters into column filters. */
@@ -112,10 +117,15 @@ export async function listPage(
   return { count, rows: page };
 }
 
-/** Runs a write with its guard (heldBy) and its record (recordWrite) in one transaction, when it has either. */
+/** Runs a write with its guard (heldBy) and its records (recordWrite, onWrite) in one transaction, when it has any. */
 function transactional<T>(ctx: DomainContext, def: ResourceDef, write: (c: DomainContext) => Promise<T>): Promise<T> {
-  if (!def.recordWrite && !def.heldBy) return write(ctx);
+  if (!def.recordWrite && !def.heldBy && !ctx.onWrite) return write(ctx);
   return ctx.db.transaction((trx) => write({ ...ctx, db: trx }));
+}
+
+async function record(c: DomainContext, def: ResourceDef, change: WriteChange): Promise<void> {
+  await def.recordWrite?.(c, change);
+  await c.onWrite?.(c, def, change);
 }
 
 /**
@@ -134,14 +144,22 @@ export async function create(ctx: DomainContext, def: ResourceDef, input: Json):
           ...columns,
           ...timestamps(def, Date.now(), true),
         });
-        await def.recordWrite?.(c, { action: 'create', after: inserted });
+        await record(c, def, { action: 'create', after: inserted });
         return inserted;
       });
     } catch (err) {
       if (!(isUniqueViolation(err) && attempt < (def.insertAttempts ?? 1))) throw translateWriteError(def, err);
       continue;
     }
-    await def.afterCreate?.(row, ctx);
+    try {
+      await def.afterCreate?.(row, ctx);
+    } catch (err) {
+      // Undone after its commit (a remote refusal): what recorded the create records the undo too.
+      if (ctx.onWrite && !(await rows.exists(ctx.db, def.name, row.uuid))) {
+        await ctx.onWrite(ctx, def, { action: 'destroy', before: row });
+      }
+      throw err;
+    }
     return row;
   }
 }
@@ -176,7 +194,7 @@ export async function update(
         await refuseIfHeld(c, def, uuid);
         throw notFound();
       }
-      await def.recordWrite?.(c, { action: partial ? 'partial_update' : 'update', before, after: row });
+      await record(c, def, { action: partial ? 'partial_update' : 'update', before, after: row });
       return row;
     });
   } catch (err) {
@@ -227,7 +245,7 @@ export async function remove(ctx: DomainContext, def: ResourceDef, uuid: string)
       await refuseIfHeld(c, def, uuid);
       throw notFound();
     }
-    await def.recordWrite?.(c, { action: 'destroy', before });
+    await record(c, def, { action: 'destroy', before });
   });
   await def.afterRemove?.(existing, ctx);
 }

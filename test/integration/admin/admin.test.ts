@@ -485,6 +485,32 @@ describeApi('admin interface over HTTP', (t) => {
       expect((await t.api().get(`/klanten/api/v1/klanten/${uuid}/audittrail`)).body).to.have.length(1);
     });
 
+    it('records creating, editing and deleting in the same transaction as the write', async () => {
+      const c = await as('eddy');
+      const verzoek = { bronorganisatie: '123456782', status: 'ontvangen', tekst: 'Via beheer' };
+      const refused = await whileAuditRefuses('verzoek.create', () => c.post('/admin/verzoeken/nieuw', verzoek));
+      expect(refused.status).to.equal(500);
+      expect((await t.api().get('/api/v1/verzoeken')).body).to.deep.equal([]);
+
+      const created = await c.post('/admin/verzoeken/nieuw', verzoek);
+      const uuid = /\/admin\/verzoeken\/([0-9a-f-]{36})/.exec(created.location!)![1]!;
+      const form = formValues(
+        (await c.get(`/admin/verzoeken/${uuid}/bewerken`)).html,
+        `/admin/verzoeken/${uuid}/bewerken`,
+      );
+      const edit = await whileAuditRefuses('verzoek.update', () =>
+        c.post(`/admin/verzoeken/${uuid}/bewerken`, { ...form, status: 'afgehandeld' }),
+      );
+      expect(edit.status).to.equal(500);
+      expect((await t.api().get(`/api/v1/verzoeken/${uuid}`)).body.status).to.equal('ontvangen');
+      const removal = await whileAuditRefuses('verzoek.delete', () => c.post(`/admin/verzoeken/${uuid}/verwijderen`));
+      expect(removal.status).to.equal(500);
+      expect((await t.api().get(`/api/v1/verzoeken/${uuid}`)).status).to.equal(200);
+      const entry = await t.db()('admin_audit').where({ action: 'verzoek.create' }).first();
+      expect(entry).to.include({ username: 'eddy' });
+      expect(JSON.parse(entry.after)).to.include({ status: 'ontvangen', tekst: 'Via beheer' });
+    });
+
     it('records saving, reworking and rejecting a copy in the same transaction as the change', async () => {
       const klant = await newKlant();
       const uuid = uuidOf(klant.url);
