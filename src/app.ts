@@ -96,6 +96,8 @@ export async function createApp(deps: AppDeps): Promise<express.Express> {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  // The client's address (the admin's per-address login limit) from that many proxies' X-Forwarded-For.
+  app.set('trust proxy', config.trustProxy);
   app.use('/api/v1', apiRouter({ backend, spec, apiVersion: KIC_API_VERSION, publicUrl: config.publicUrl, log }));
   app.use(
     KLANTEN_API_PATH,

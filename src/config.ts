@@ -87,6 +87,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
         default: true,
         desc: 'Create an admin user with a random password on the first start of an empty database',
       }),
+      KIC_TRUST_PROXY: num({
+        default: 0,
+        desc: 'How many reverse proxies in front of kic add X-Forwarded-For; 0 trusts none (the admin limits logins per client address)',
+      }),
       KIC_ADMIN_IDLE_MINUTES: num({ default: 30, desc: 'An admin session ends after this many minutes without use' }),
       LOG_LEVEL: str({ choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' }),
     },
@@ -115,6 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     },
     createDemoClient: e.KIC_CREATE_DEMO_CLIENT,
     admin: { createFirst: e.KIC_CREATE_FIRST_ADMIN, idleMinutes: e.KIC_ADMIN_IDLE_MINUTES },
+    trustProxy: e.KIC_TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
   });
 }

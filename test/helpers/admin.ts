@@ -49,11 +49,15 @@ export class AdminClient {
   private cookies = new Map<string, string>();
   csrf = '';
 
-  constructor(private readonly baseUrl: string) {}
+  /** `headers`: sent with every request (e.g. X-Forwarded-For as a reverse proxy adds it). */
+  constructor(
+    private readonly baseUrl: string,
+    private readonly headers: Record<string, string> = {},
+  ) {}
 
   /** The same cookies against another instance (sessions live in the shared database). */
   at(baseUrl: string): AdminClient {
-    const other = new AdminClient(baseUrl);
+    const other = new AdminClient(baseUrl, this.headers);
     other.cookies = new Map(this.cookies);
     other.csrf = this.csrf;
     return other;
@@ -84,7 +88,10 @@ export class AdminClient {
 
   async get(path: string): Promise<Page> {
     return this.read(
-      await fetch(`${this.baseUrl}${path}`, { headers: { cookie: this.cookieHeader() }, redirect: 'manual' }),
+      await fetch(`${this.baseUrl}${path}`, {
+        headers: { ...this.headers, cookie: this.cookieHeader() },
+        redirect: 'manual',
+      }),
     );
   }
 
@@ -100,7 +107,11 @@ export class AdminClient {
     return this.read(
       await fetch(`${this.baseUrl}${path}`, {
         method: 'POST',
-        headers: { cookie: this.cookieHeader(), 'content-type': 'application/x-www-form-urlencoded' },
+        headers: {
+          ...this.headers,
+          cookie: this.cookieHeader(),
+          'content-type': 'application/x-www-form-urlencoded',
+        },
         body,
         redirect: 'manual',
       }),

@@ -149,6 +149,18 @@ describeApi('admin interface over HTTP', (t) => {
       expect((await client().login('eddy')).status).to.equal(429);
     });
 
+    it('counts the address a trusted proxy forwards, when KIC_TRUST_PROXY says there is one', async () => {
+      const behindProxy = await startApp(t.db(), { KIC_TRUST_PROXY: '1' });
+      try {
+        const from = (address: string) => new AdminClient(behindProxy.api.baseUrl, { 'x-forwarded-for': address });
+        for (let i = 0; i < 20; i++) await from('198.51.100.7').login(`guess-${i}`, 'wrong');
+        expect((await from('198.51.100.7').login('eddy')).status).to.equal(429);
+        expect((await from('203.0.113.9').login('eddy')).status).to.equal(303);
+      } finally {
+        await behindProxy.close();
+      }
+    });
+
     it('refuses a login form without its CSRF token', async () => {
       const c = client();
       await c.get('/admin/inloggen');
