@@ -133,14 +133,15 @@ export type Filters = Record<string, string | string[]>;
 /**
  * Yields every row matching the filters in id order, in batches of `batchSize` fetched by keyset
  * (`id > last`): memory stays flat however many rows there are, and no connection is held
- * between batches, so other requests keep being served while a long list streams out.
+ * between batches, so other requests keep being served while a long list streams out. (On
+ * PostgreSQL the batches stay on knex: as prepared statements they sent 1,000,000 rows 13 % faster
+ * but peaked at 190 instead of 118 MB RSS.)
  */
 export async function* streamRows(db: Db, table: string, filters: Filters = {}, batchSize = 500): AsyncGenerator<Row> {
   let after = 0;
   for (;;) {
     const rows =
       batchOnIdleSqlite(db, table, filters, after, batchSize) ??
-      (await batchOnPg(db, table, filters, after, batchSize)) ??
       (await batchByKnex(db, table, filters, after, batchSize));
     for (const row of rows) yield row;
     if (rows.length < batchSize) return;
@@ -189,30 +190,6 @@ function batchOnIdleSqlite(
   return conn
     .prepare(`select * from ${q(table)} where ${where.join(' and ')} order by ${q('id')} asc limit ?`)
     .all(...params, batchSize) as Row[];
-}
-
-/** batchByKnex's query as a prepared statement on a pg pool; undefined when knex must run it (lists of values, a transaction). */
-async function batchOnPg(
-  db: Db,
-  table: string,
-  filters: Filters,
-  after: number,
-  batchSize: number,
-): Promise<Row[] | undefined> {
-  if (db.isTransaction || dialectOf(db) !== 'pg') return undefined;
-  const where = ['"id" > $1'];
-  const params: unknown[] = [after];
-  for (const [column, value] of Object.entries(filters)) {
-    if (Array.isArray(value)) return undefined; // one statement text per list length: knex's
-    params.push(value);
-    where.push(`${pq(column)} = $${params.length}`);
-  }
-  params.push(batchSize);
-  return (await pgPrepared(
-    db,
-    `select * from ${pq(table)} where ${where.join(' and ')} order by "id" asc limit $${params.length}`,
-    params,
-  )) as Row[] | undefined;
 }
 
 /** How many rows match the filters (for a paginated list's `count`). */
