@@ -1,5 +1,5 @@
 /**
- * `npm run bench:sync [-- --pg] [--backlog N] [--samples N] [--sql-samples N] [--outage-ms MS] [--kic-cpu-prof DIR]`
+ * `npm run bench:sync [-- --pg] [--worker-process] [--backlog N] [--samples N] [--sql-samples N] [--outage-ms MS] [--kic-cpu-prof DIR]`
  *
  * Measures the kic-001 mirroring of verzoekinformatieobjecten into a DRC, against the DRC test
  * double (demo/drc-double.ts) on loopback, with `kic serve` running as its own process with its
@@ -13,6 +13,10 @@
  *    backoff and once with an operator's `kic sync retry --all` at the moment it returns.
  * SQLite by default (a temporary file); PostgreSQL with --pg (DATABASE_URL if it is a postgres://
  * URL, else postgres://postgres@127.0.0.1:5432/postgres; a database of its own, dropped after).
+ * With --worker-process the other supported deployment: `kic serve` with KIC_SYNC_WORKER=false
+ * beside a `kic worker` process, so API requests (the DRC's calls back included) and deliveries
+ * run on two event loops; API creates then answer without waiting for the first delivery, and
+ * on SQLite the worker finds new rows by its poll. Reported in a section of its own.
  * Prints a table and writes bench/SYNC-RESULTS.md.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -54,9 +58,16 @@ const { values: args } = parseArgs({
     'timeout-s': { type: 'string', default: '600' },
     /** A directory for kic's V8 CPU profile (node --cpu-prof), written when kic stops. */
     'kic-cpu-prof': { type: 'string', default: '' },
+    /** `kic serve` without its worker, beside a `kic worker` process. */
+    'worker-process': { type: 'boolean', default: false },
   },
 });
 const engine: Engine = args.pg ? 'pg' : 'sqlite';
+const WORKER_PROCESS = args['worker-process'];
+/** The section of SYNC-RESULTS.md this run replaces. */
+type Section = Engine | `${Engine}-worker`;
+const SECTIONS: Section[] = ['sqlite', 'pg', 'sqlite-worker', 'pg-worker'];
+const section: Section = WORKER_PROCESS ? `${engine}-worker` : engine;
 const N = Number(args.backlog);
 const SAMPLES = Number(args.samples);
 const SQL_SAMPLES = Number(args['sql-samples']);
@@ -142,23 +153,56 @@ interface Kic {
   stop(): Promise<void>;
 }
 
-/** `kic serve` as its own process (sources run with tsx), logging to `logFile`. */
+/**
+ * `kic serve` as its own process (sources run with tsx), logging to `logFile`; with
+ * --worker-process without its worker, and a `kic worker` process beside it (logging there too).
+ */
 async function startKic(databaseUrl: string, logFile: string): Promise<Kic> {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  const prof = args['kic-cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${args['kic-cpu-prof']}`] : [];
-  const child = spawn(process.execPath, [...prof, '--import', 'tsx', 'src/cli.ts', 'serve'], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env['PATH'] ?? '',
-      HOME: process.env['HOME'] ?? '',
-      DATABASE_URL: databaseUrl,
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      KIC_PUBLIC_URL: baseUrl,
-      KIC_CREATE_DEMO_CLIENT: 'false',
-      LOG_LEVEL: 'info',
+  const env = {
+    PATH: process.env['PATH'] ?? '',
+    HOME: process.env['HOME'] ?? '',
+    DATABASE_URL: databaseUrl,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    KIC_PUBLIC_URL: baseUrl,
+    KIC_CREATE_DEMO_CLIENT: 'false',
+    LOG_LEVEL: 'info',
+  };
+  const server = await startKicProcess(
+    'serve',
+    { ...env, KIC_SYNC_WORKER: String(!WORKER_PROCESS) },
+    logFile,
+    'kic listening',
+  );
+  if (!WORKER_PROCESS) return { ...server, baseUrl };
+  const worker = await startKicProcess(
+    'worker',
+    env,
+    logFile.replace(/\.log$/, '-worker.log'),
+    'outbox worker running',
+  );
+  return {
+    child: server.child,
+    baseUrl,
+    logLines: () => [...server.logLines(), ...worker.logLines()],
+    stop: async () => {
+      await Promise.all([server.stop(), worker.stop()]);
     },
+  };
+}
+
+async function startKicProcess(
+  command: 'serve' | 'worker',
+  env: Record<string, string>,
+  logFile: string,
+  readyMessage: string,
+): Promise<Omit<Kic, 'baseUrl'>> {
+  const prof = args['kic-cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${args['kic-cpu-prof']}`] : [];
+  const child = spawn(process.execPath, [...prof, '--import', 'tsx', 'src/cli.ts', command], {
+    cwd: ROOT,
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const log = createWriteStream(logFile);
@@ -166,7 +210,10 @@ async function startKic(databaseUrl: string, logFile: string): Promise<Kic> {
   let pending = '';
   child.stderr!.pipe(log, { end: false });
   const ready = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`kic did not start within 30 s; see ${logFile}`)), 30_000);
+    const timer = setTimeout(
+      () => reject(new Error(`kic ${command} did not start within 30 s; see ${logFile}`)),
+      30_000,
+    );
     child.stdout!.on('data', (d: Buffer) => {
       log.write(d);
       pending += d.toString();
@@ -174,7 +221,7 @@ async function startKic(databaseUrl: string, logFile: string): Promise<Kic> {
       pending = parts.pop() ?? '';
       for (const line of parts) {
         lines.push(line);
-        if (line.includes('"kic listening"')) {
+        if (line.includes(`"${readyMessage}"`)) {
           clearTimeout(timer);
           resolve();
         }
@@ -182,13 +229,12 @@ async function startKic(databaseUrl: string, logFile: string): Promise<Kic> {
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`kic exited with ${code}; see ${logFile}`));
+      reject(new Error(`kic ${command} exited with ${code}; see ${logFile}`));
     });
   });
   await ready;
   return {
     child,
-    baseUrl,
     logLines: () => lines,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {
@@ -317,7 +363,16 @@ async function run(): Promise<Result> {
         continue;
       }
       apiRequest.push(took);
-      const ack = acks.get(`${verzoek} ${doc}`);
+      const key = `${verzoek} ${doc}`;
+      if (!acks.has(key) && WORKER_PROCESS) {
+        // The request did not wait for the delivery: wait for the acknowledgement here.
+        await new Promise<void>((resolve) => {
+          waiters.set(key, resolve);
+          setTimeout(resolve, 10_000).unref();
+        });
+        waiters.delete(key);
+      }
+      const ack = acks.get(key);
       if (ack !== undefined) apiLag.push(ack - (await createdAt(uuidOf(res.json.url))));
     }
 
@@ -514,22 +569,30 @@ function printTable(r: Result): void {
 }
 
 async function writeResults(r: Result, machine: string): Promise<void> {
-  const section = [
-    `<!-- ${r.engine}:start -->`,
-    `## ${r.engine === 'pg' ? 'PostgreSQL' : 'SQLite'}`,
+  const text_ = [
+    `<!-- ${section}:start -->`,
+    `## ${r.engine === 'pg' ? 'PostgreSQL' : 'SQLite'}${WORKER_PROCESS ? ', `kic serve` beside a separate `kic worker` process' : ''}`,
     '',
+    ...(WORKER_PROCESS
+      ? [
+          "Two processes: `kic serve` with `KIC_SYNC_WORKER=false` answers the API (the DRC double's calls back included),",
+          '`kic worker` delivers. API creates answer without waiting for the first delivery (no 400 for a refusal in',
+          `this deployment)${r.engine === 'sqlite' ? ', and the worker finds new rows by its poll, so the lag rows show the poll interval' : ''}.`,
+          '',
+        ]
+      : []),
     `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC · ${machine} · ${r.database}`,
     '',
-    `Command: \`npm run bench:sync --${r.engine === 'pg' ? ' --pg' : ''} --backlog ${N} --samples ${SAMPLES} --sql-samples ${SQL_SAMPLES} --outage-ms ${OUTAGE_MS}\``,
+    `Command: \`npm run bench:sync --${r.engine === 'pg' ? ' --pg' : ''}${WORKER_PROCESS ? ' --worker-process' : ''} --backlog ${N} --samples ${SAMPLES} --sql-samples ${SQL_SAMPLES} --outage-ms ${OUTAGE_MS}\``,
     '',
     '| metric | result | target |',
     '| --- | --- | --- |',
     ...rows(r).map(([a, b, c]) => `| ${a.replace(/\|/g, '\\|')} | ${b} | ${c} |`),
-    `<!-- ${r.engine}:end -->`,
+    `<!-- ${section}:end -->`,
   ].join('\n');
   const old = existsSync(RESULTS) ? readFileSync(RESULTS, 'utf8') : '';
-  const keep = (e: Engine) =>
-    e === r.engine ? section : (old.match(new RegExp(`<!-- ${e}:start -->[\\s\\S]*?<!-- ${e}:end -->`))?.[0] ?? '');
+  const keep = (e: Section) =>
+    e === section ? text_ : (old.match(new RegExp(`<!-- ${e}:start -->[\\s\\S]*?<!-- ${e}:end -->`))?.[0] ?? '');
   const text = [
     '# kic-001 sync benchmark',
     '',
@@ -547,10 +610,7 @@ async function writeResults(r: Result, machine: string): Promise<void> {
     '  returns after the outage; "return → last ack" is how long the backlog takes to drain after it is back',
     "  (with the worker's own backoff, and with `kic sync retry --all` at the moment it returns).",
     '',
-    keep('sqlite'),
-    '',
-    keep('pg'),
-    '',
+    ...SECTIONS.flatMap((e) => [keep(e), '']),
     // The hand-written analysis between these markers survives reruns.
     old.match(/<!-- analysis:start -->[\s\S]*?<!-- analysis:end -->/)?.[0] ?? '',
     '',
@@ -562,6 +622,7 @@ async function writeResults(r: Result, machine: string): Promise<void> {
     'npm run bench:sync -- --pg          # PostgreSQL: DATABASE_URL or postgres://postgres@127.0.0.1:5432/postgres;',
     '                                    # creates and drops a database of its own',
     'npm run bench:sync -- --backlog 10000 --samples 300 --sql-samples 30 --outage-ms 5000 --timeout-s 600',
+    'npm run bench:sync -- --worker-process  # kic serve (KIC_SYNC_WORKER=false) beside a separate kic worker process',
     '```',
     '',
   ]

@@ -84,6 +84,46 @@ export function idleSqliteConnection(db: Db): SqliteConnection | undefined {
   return conn;
 }
 
+interface PgConnection {
+  query(config: { name?: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
+}
+interface KnexClient {
+  acquireConnection(): Promise<PgConnection>;
+  releaseConnection(conn: PgConnection): Promise<unknown>;
+}
+
+/** Statement names by SQL text, the same on every connection (pg refuses one name for two texts). */
+const pgStatementNames = new Map<string, string>();
+/** Each connection keeps every statement it prepared: past this many texts, further ones run unnamed. */
+const PG_STATEMENTS_MAX = 200;
+
+/**
+ * Runs `text` ($1, $2 … placeholders) as a named prepared statement on a connection of `db`'s pg
+ * pool, acquired and released as knex does for any query; undefined when `db` is not a pg pool
+ * (SQLite, or a transaction: its queries must go through it, so callers use knex then). Each
+ * connection parses and plans a statement once and then only binds and executes it, where knex
+ * sends an unnamed statement that PostgreSQL parses and plans anew each time, and the query
+ * builder and runner cost as much again in our process (together ~40 % of a single-row read).
+ */
+export async function pgPrepared(db: Db, text: string, values: unknown[]): Promise<unknown[] | undefined> {
+  if (db.isTransaction || dialectOf(db) !== 'pg') return undefined;
+  let name = pgStatementNames.get(text);
+  if (!name && pgStatementNames.size < PG_STATEMENTS_MAX) {
+    name = `kic_${pgStatementNames.size + 1}`;
+    pgStatementNames.set(text, name);
+  }
+  const client = db.client as KnexClient;
+  const conn = await client.acquireConnection();
+  try {
+    return (await conn.query(name ? { name, text, values } : { text, values })).rows;
+  } finally {
+    await client.releaseConnection(conn);
+  }
+}
+
+/** An identifier quoted as knex quotes it on PostgreSQL. */
+export const pgIdentifier = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
 /** An identifier quoted as knex quotes it on SQLite. */
 export const sqliteIdentifier = (name: string) => `\`${name.replace(/`/g, '``')}\``;
 

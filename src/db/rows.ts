@@ -1,4 +1,11 @@
-import { dialectOf, idleSqliteConnection, sqliteIdentifier as q, type Db } from './knex.js';
+import {
+  dialectOf,
+  idleSqliteConnection,
+  pgIdentifier as pq,
+  pgPrepared,
+  sqliteIdentifier as q,
+  type Db,
+} from './knex.js';
 
 // Generic row access for the eight resource tables: each has an integer `id` (list order,
 // keyset pagination) and a unique public `uuid`. Resource-specific SQL lives next to it.
@@ -6,11 +13,14 @@ import { dialectOf, idleSqliteConnection, sqliteIdentifier as q, type Db } from 
 export type Row = Record<string, unknown> & { id: number; uuid: string };
 
 // The single-row reads and the insert of every request take a short cut on an idle SQLite
-// connection (see idleSqliteConnection): the same SQL knex generates, on a cached statement.
+// connection (see idleSqliteConnection): the same SQL knex generates, on a cached statement. On a
+// PostgreSQL pool (not in a transaction) they run as named prepared statements (see pgPrepared).
 
 export async function findByUuid(db: Db, table: string, uuid: string): Promise<Row | undefined> {
   const conn = idleSqliteConnection(db);
   if (conn) return conn.prepare(`select * from ${q(table)} where ${q('uuid')} = ? limit ?`).get(uuid, 1) as Row;
+  const pgRows = await pgPrepared(db, `select * from ${pq(table)} where "uuid" = $1 limit 1`, [uuid]);
+  if (pgRows) return pgRows[0] as Row | undefined;
   return (await db(table).where({ uuid }).first()) as Row | undefined;
 }
 
@@ -27,6 +37,8 @@ export async function exists(db: Db, table: string, uuid: string): Promise<boole
   const conn = idleSqliteConnection(db);
   if (conn)
     return conn.prepare(`select ${q('id')} from ${q(table)} where ${q('uuid')} = ? limit ?`).get(uuid, 1) !== undefined;
+  const pgRows = await pgPrepared(db, `select "id" from ${pq(table)} where "uuid" = $1 limit 1`, [uuid]);
+  if (pgRows) return pgRows.length > 0;
   return (await db(table).where({ uuid }).first('id')) !== undefined;
 }
 
@@ -39,6 +51,17 @@ export async function insert(db: Db, table: string, values: Record<string, unkno
       .prepare(`insert into ${q(table)} (${columns.map(q).join(', ')}) values (${columns.map(() => '?').join(', ')})`)
       .run(...bindings);
   } else {
+    const pgValues = pgBindings(values);
+    if (pgValues) {
+      const columns = Object.keys(values);
+      const pgRows = await pgPrepared(
+        db,
+        `insert into ${pq(table)} (${columns.map(pq).join(', ')}) values (${columns.map((_, i) => `$${i + 1}`).join(', ')}) returning *`,
+        pgValues,
+      );
+      // returning * is the row as stored, BEFORE triggers applied (a klant's klantnummer): what the read would return.
+      if (pgRows) return pgRows[0] as Row;
+    }
     await db(table).insert(values);
   }
   return (await findByUuid(db, table, values['uuid'] as string))!;
@@ -51,6 +74,17 @@ function sqliteBindings(values: Record<string, unknown>): unknown[] | undefined 
     if (v === undefined || (typeof v === 'object' && v !== null && !(v instanceof Date))) return undefined;
     out.push(v instanceof Date ? v.valueOf() : typeof v === 'boolean' ? Number(v) : v);
   }
+  return out;
+}
+
+/**
+ * The values as knex binds them on pg; undefined when one needs knex (raw SQL, undefined, or an
+ * object or array, which knex and pg serialize in ways of their own).
+ */
+function pgBindings(values: Record<string, unknown>): unknown[] | undefined {
+  const out = Object.values(values);
+  for (const v of out)
+    if (v === undefined || (typeof v === 'object' && v !== null && !(v instanceof Date))) return undefined;
   return out;
 }
 
@@ -99,7 +133,9 @@ export type Filters = Record<string, string | string[]>;
 /**
  * Yields every row matching the filters in id order, in batches of `batchSize` fetched by keyset
  * (`id > last`): memory stays flat however many rows there are, and no connection is held
- * between batches, so other requests keep being served while a long list streams out.
+ * between batches, so other requests keep being served while a long list streams out. (On
+ * PostgreSQL the batches stay on knex: as prepared statements they sent 1,000,000 rows 13 % faster
+ * but peaked at 190 instead of 118 MB RSS.)
  */
 export async function* streamRows(db: Db, table: string, filters: Filters = {}, batchSize = 500): AsyncGenerator<Row> {
   let after = 0;
