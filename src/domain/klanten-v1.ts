@@ -52,6 +52,9 @@ const FILTERS: Record<string, FilterDef> = {
   subjectVestiging__vestigingsNummer: { kind: 'exact', column: 'subject_vestigings_nummer' },
 };
 
+/** The columns the list filters match on (each needs an index; the migration test checks that). */
+export const KLANT_FILTER_COLUMNS: readonly string[] = Object.values(FILTERS).map((f) => f.column);
+
 /** The structured address, or null when nothing of it is known. */
 function adresOf(row: Row): Json | null {
   const adres: Json = Object.fromEntries(ADRES.map(([property, column]) => [property, row[column] ?? null]));
