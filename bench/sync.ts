@@ -38,7 +38,6 @@ import * as applicaties from '../src/db/applicaties.js';
 import { createDb, type Db } from '../src/db/knex.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import * as outbox from '../src/db/outbox.js';
-import * as services from '../src/db/services.js';
 import { DrcTestDouble } from '../demo/drc-double.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -295,19 +294,7 @@ async function run(): Promise<Result> {
     await double.start();
     db = createDb(parseDatabaseUrl(database.url), { poolMax: 4 });
     await migrateToLatest(db);
-    await services.upsert(db, {
-      apiRoot: double.apiRoot,
-      label: 'DRC test double',
-      ...KIC_AT_DRC,
-      userId: '',
-      userRepresentation: '',
-    });
-    await applicaties.upsert(db, {
-      ...DOUBLE_AT_KIC,
-      label: 'DRC test double',
-      heeftAlleAutorisaties: false,
-      scopes: ['klanten.lezen'],
-    });
+    await double.register(db);
     await applicaties.upsert(db, { ...BENCH, label: 'bench', heeftAlleAutorisaties: false, scopes: [...SCOPES] });
     say(`  ${database.describe}; kic log in ${tmp}`);
     kic = await startKic(database.url, join(tmp, 'kic.log'));

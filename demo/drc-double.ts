@@ -4,6 +4,9 @@ import { Agent, get as httpGet, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { SignJWT, decodeJwt, jwtVerify } from 'jose';
+import * as applicaties from '../src/db/applicaties.js';
+import type { Db } from '../src/db/knex.js';
+import * as services from '../src/db/services.js';
 
 /**
  * The DRC test double: a stand-in for a Documenten API (DRC) on loopback, for the demo and the
@@ -69,6 +72,26 @@ export class DrcTestDouble extends EventEmitter<{ created: [Oio, number]; delete
 
   get apiRoot(): string {
     return `${this.baseUrl}/api/v1/`;
+  }
+
+  /**
+   * Both sides' credentials in kic's database, as `kic service add` and `kic applicatie add` store
+   * them: how kic calls the double, and the double as a reading client of kic.
+   */
+  async register(db: Db): Promise<void> {
+    await services.upsert(db, {
+      apiRoot: this.apiRoot,
+      label: 'DRC test double',
+      ...this.o.kicCredentials,
+      userId: '',
+      userRepresentation: '',
+    });
+    await applicaties.upsert(db, {
+      ...this.o.ownCredentials,
+      label: 'DRC test double (reads back before it mirrors)',
+      heeftAlleAutorisaties: false,
+      scopes: ['klanten.lezen'],
+    });
   }
 
   /** The URL of a document the double holds. */

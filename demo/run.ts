@@ -18,7 +18,6 @@ import { loadConfig } from '../src/config.js';
 import * as applicaties from '../src/db/applicaties.js';
 import { createDb } from '../src/db/knex.js';
 import { migrateToLatest } from '../src/db/migrate.js';
-import * as services from '../src/db/services.js';
 import { createLogger } from '../src/logger.js';
 import { startServer } from '../src/server.js';
 import { DrcTestDouble } from './drc-double.js';
@@ -72,19 +71,7 @@ async function main(): Promise<void> {
   const db = createDb(config.database);
   try {
     await migrateToLatest(db);
-    await services.upsert(db, {
-      apiRoot: double.apiRoot,
-      label: 'DRC test double',
-      ...KIC_AT_DRC,
-      userId: '',
-      userRepresentation: '',
-    });
-    await applicaties.upsert(db, {
-      ...DOUBLE_AT_KIC,
-      label: 'DRC test double (reads back before it mirrors)',
-      heeftAlleAutorisaties: false,
-      scopes: ['klanten.lezen'],
-    });
+    await double.register(db);
     await applicaties.upsert(db, { ...DEMO, label: 'Demo client', heeftAlleAutorisaties: false, scopes: [...SCOPES] });
   } finally {
     await db.destroy();
