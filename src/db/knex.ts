@@ -47,8 +47,8 @@ export function createDb(config: DatabaseConfig, options: { poolMax?: number } =
 
 export interface SqliteConnection {
   readonly open: boolean;
-  /** better-sqlite3's synchronous transaction wrapper. */
-  transaction<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R;
+  /** better-sqlite3's synchronous transaction wrapper (call `.immediate` to take the write lock first). */
+  transaction<A extends unknown[], R>(fn: (...args: A) => R): ((...args: A) => R) & { immediate: (...args: A) => R };
   pragma(s: string): unknown;
   prepare(sql: string): SqliteStatement;
 }
@@ -140,6 +140,11 @@ function cacheStatements(conn: SqliteConnection): void {
   const prepare = conn.prepare.bind(conn);
   const cache = new Map<string, SqliteStatement>();
   conn.prepare = (sql: string) => {
+    // knex opens every transaction with a deferred BEGIN. All of ours write, and a deferred one
+    // that reads first fails at once with SQLITE_BUSY (no busy_timeout wait) when another process
+    // (kic worker beside kic serve, the sqlite3 shell, an import) commits between its read and
+    // its first write. BEGIN IMMEDIATE takes the write lock up front, waiting on busy_timeout.
+    if (sql === 'BEGIN;') sql = 'BEGIN IMMEDIATE;';
     const hit = cache.get(sql);
     if (hit && !hit.busy) {
       // Map order is insertion order: move the hit to the end so the oldest unused goes first.

@@ -138,7 +138,7 @@ export type Settlement =
 export async function settle(db: Db, settlements: readonly Settlement[]): Promise<boolean[]> {
   // On an idle SQLite connection: one synchronous better-sqlite3 transaction, without knex.
   const conn = idleSqliteConnection(db);
-  if (conn) return conn.transaction(() => settlements.map((s) => settleOnSqlite(conn, s)))();
+  if (conn) return conn.transaction(() => settlements.map((s) => settleOnSqlite(conn, s))).immediate();
   if (settlements.length === 1) return [await settleOne(db, settlements[0]!)];
   return db.transaction(async (trx) => {
     const out: boolean[] = [];
