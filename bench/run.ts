@@ -61,6 +61,8 @@ const { values: args } = parseArgs({
     profile: { type: 'boolean', default: false },
     only: { type: 'string', default: '' },
     cli: { type: 'string', default: '' },
+    /** Extra node flags for the component (an A/B of V8 settings), space-separated. */
+    'node-flags': { type: 'string', default: '' },
     'no-write': { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
   },
@@ -75,6 +77,7 @@ const opt = {
   only: args.only ? args.only.split(',') : [],
   /** Another build of the component (an A/B comparison of a change); implies --no-build. */
   cli: args.cli || DEFAULT_CLI,
+  nodeFlags: args['node-flags'] ? args['node-flags'].split(' ').filter(Boolean) : [],
   write: !args['no-write'],
   build: !args['no-build'] && !args.cli,
 };
@@ -253,7 +256,7 @@ async function runEngine(
   const startComponent = async (probe: string, profileDir?: string): Promise<Start & { child: Child }> => {
     const flags = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
     const t0 = performance.now();
-    const child = startChild(process.execPath, [...flags, opt.cli, 'serve'], env, ROOT);
+    const child = startChild(process.execPath, [...opt.nodeFlags, ...flags, opt.cli, 'serve'], env, ROOT);
     const ms = await waitForOk(`${base}${probe}`, auth, t0, child);
     await sleep(1000); // idle: the first request is answered, the worker has polled once
     return { child, ms, idleRssMb: memoryOf(child.pid).rssMb };
