@@ -2,7 +2,7 @@
  * `npm run bench:sync [-- --pg] [--worker-process] [--backlog N] [--samples N] [--sql-samples N] [--outage-ms MS] [--kic-cpu-prof DIR]`
  *
  * Measures the kic-001 mirroring of verzoekinformatieobjecten into a DRC, against the DRC test
- * double (demo/drc-double.ts) on loopback, with `kic serve` running as its own process with its
+ * double (test/helpers/drc-double.ts) on loopback, with `kic serve` running as its own process with its
  * default settings (in-process worker, KIC_SYNC_POLL_MS 1000, KIC_SYNC_WAIT_MS 2000):
  * 1. mirror lag of API creates: the trigger's outbox timestamp (the insert, just before commit)
  *    to the moment the double answers 201, p50/p99; and the API request time;
@@ -38,7 +38,7 @@ import * as applicaties from '../src/db/applicaties.js';
 import { createDb, type Db } from '../src/db/knex.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import * as outbox from '../src/db/outbox.js';
-import { DrcTestDouble } from '../demo/drc-double.js';
+import { DrcTestDouble } from '../test/helpers/drc-double.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RESULTS = join(ROOT, 'bench', 'SYNC-RESULTS.md');
@@ -584,7 +584,7 @@ async function writeResults(r: Result, machine: string): Promise<void> {
     '# kic-001 sync benchmark',
     '',
     'Mirroring of verzoekinformatieobjecten into a Documenten API, measured against the DRC test double',
-    '(`demo/drc-double.ts`, which reads the verzoek and the relation back from kic before it accepts, as',
+    '(`test/helpers/drc-double.ts`, which reads the verzoek and the relation back from kic before it accepts, as',
     'Open Zaak does) on loopback. kic runs as its own process (`kic serve`, sources under tsx) with its',
     'default settings: in-process worker, batches of 32 delivered 8 at a time, `KIC_SYNC_POLL_MS` 1000, `KIC_SYNC_WAIT_MS` 2000,',
     'backoff from 1 s doubling with jitter per row; a failing DRC is paused and probed (one row after 100 ms, doubling up to the',

@@ -20,7 +20,7 @@ import { createDb } from '../src/db/knex.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { createLogger } from '../src/logger.js';
 import { startServer } from '../src/server.js';
-import { DrcTestDouble } from './drc-double.js';
+import { DrcTestDouble } from '../test/helpers/drc-double.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const KIC_AT_DRC = { clientId: 'kic', secret: randomBytes(18).toString('base64url') };
@@ -51,6 +51,7 @@ async function main(): Promise<void> {
   const double = new DrcTestDouble({
     kicCredentials: KIC_AT_DRC,
     ownCredentials: DOUBLE_AT_KIC,
+    anonymousReads: true, // the curl commands below look without a token
     narrate: (line) => say(`  [DRC test double] ${line}`),
   });
   await double.start(Number(process.env['DEMO_DRC_PORT'] ?? 0));

@@ -4,7 +4,8 @@ import { addUsers, KLANT, PASSWORD } from '../helpers/admin.js';
 import { registerClients, startApp, type StartedApp } from '../helpers/app.js';
 import { screenshot, sharedBrowser } from '../helpers/browser.js';
 import { freshDatabase, type TestDatabase } from '../helpers/databases.js';
-import { FakeDrc, until } from '../helpers/fake-drc.js';
+import { DrcTestDouble } from '../helpers/drc-double.js';
+import { until } from '../helpers/until.js';
 
 const SHOTS = 'admin';
 
@@ -14,7 +15,7 @@ describe('admin interface in a browser', function () {
   this.timeout(60_000);
   let database: TestDatabase;
   let started: StartedApp;
-  const drc = new FakeDrc();
+  const drc = new DrcTestDouble();
   const contexts: BrowserContext[] = [];
 
   before(async function () {

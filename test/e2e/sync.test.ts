@@ -4,7 +4,8 @@ import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { registerClients, startApp, type StartedApp } from '../helpers/app.js';
 import { freshDatabase, type Dialect, type TestDatabase } from '../helpers/databases.js';
-import { FakeDrc, until } from '../helpers/fake-drc.js';
+import { DrcTestDouble } from '../helpers/drc-double.js';
+import { until } from '../helpers/until.js';
 import { CLI, kic } from '../helpers/processes.js';
 
 const run = promisify(execFile);
@@ -58,7 +59,7 @@ const uuidOf = (url: string) => url.split('/').pop()!;
 
 describe('kic-001: kic worker processes', function () {
   this.timeout(60_000);
-  const drc = new FakeDrc();
+  const drc = new DrcTestDouble();
   let database: TestDatabase | undefined;
   let api: StartedApp | undefined;
   const workers: WorkerProcess[] = [];

@@ -1,9 +1,10 @@
 import { expect } from 'chai';
 import { AdminClient, addUsers, emptyAdmin, uuidOf } from '../../helpers/admin.js';
 import { describeApi } from '../../helpers/app.js';
-import { FakeDrc, until } from '../../helpers/fake-drc.js';
+import { DrcTestDouble } from '../../helpers/drc-double.js';
+import { until } from '../../helpers/until.js';
 
-const drc = new FakeDrc();
+const drc = new DrcTestDouble();
 before(async () => {
   await drc.start();
 });

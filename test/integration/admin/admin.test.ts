@@ -5,7 +5,7 @@ import { RESOURCES } from '../../../src/domain/urls.js';
 import { HOLDS_KLANT } from '../../../src/db/working-copies.js';
 import { AdminClient, addUsers, emptyAdmin, formValues, KLANT, PASSWORD, uuidOf } from '../../helpers/admin.js';
 import { describeApi, startApp } from '../../helpers/app.js';
-import { until } from '../../helpers/fake-drc.js';
+import { until } from '../../helpers/until.js';
 
 describeApi('admin interface over HTTP', (t) => {
   let base: string;

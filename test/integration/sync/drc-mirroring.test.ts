@@ -5,9 +5,10 @@ import { parseDatabaseUrl } from '../../../src/config.js';
 import { createDb } from '../../../src/db/knex.js';
 import { describeApi, registerClients, startApp, type StartedApp } from '../../helpers/app.js';
 import { freshDatabase, type TestDatabase } from '../../helpers/databases.js';
-import { FakeDrc, until } from '../../helpers/fake-drc.js';
+import { DrcTestDouble } from '../../helpers/drc-double.js';
+import { until } from '../../helpers/until.js';
 
-const drc = new FakeDrc();
+const drc = new DrcTestDouble();
 before(async () => {
   await drc.start();
 });

@@ -6,9 +6,10 @@ import { RemoteHttp } from '../../../src/remote/http.js';
 import { ServiceRegistry } from '../../../src/remote/services.js';
 import { reconcile } from '../../../src/sync/reconcile.js';
 import { describeApi } from '../../helpers/app.js';
-import { FakeDrc, until } from '../../helpers/fake-drc.js';
+import { DrcTestDouble } from '../../helpers/drc-double.js';
+import { until } from '../../helpers/until.js';
 
-const drc = new FakeDrc();
+const drc = new DrcTestDouble();
 before(async () => {
   await drc.start();
 });
