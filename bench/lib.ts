@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import http from 'node:http';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 // Process, HTTP and memory helpers shared by the benchmark scripts. Nothing here knows the component.
@@ -29,8 +30,11 @@ export function startChild(command: string, args: string[], env: NodeJS.ProcessE
   const proc = spawn(command, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(proc);
   let out = '';
+  // BENCH_CHILD_LOG=<folder>: each child's whole output also goes to <folder>/<pid>.log (e.g. --trace-gc).
+  const logDir = process.env['BENCH_CHILD_LOG'];
   const keep = (chunk: Buffer) => {
     out = (out + chunk.toString('utf8')).slice(-20_000);
+    if (logDir) appendFileSync(join(logDir, `${proc.pid}.log`), chunk);
   };
   proc.stdout!.on('data', keep);
   proc.stderr!.on('data', keep);

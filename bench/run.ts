@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --pg] [--duration S] [--warmup S] [--connections N] [--rows N] [--profile] [--no-write] [--no-build]`
+ * `npm run bench [-- --pg] [--duration S] [--warmup S] [--connections N] [--rows N] [--profile] [--no-write] [--no-build] [--keep] [--node-flags="…"]`
  *
  * Speed and memory of the BUILT component (`node dist/src/cli.js serve`, a child process with its
  * default settings and LOG_LEVEL=warn) on 127.0.0.1, with autocannon as the load generator:
@@ -65,6 +65,8 @@ const { values: args } = parseArgs({
     'node-flags': { type: 'string', default: '' },
     'no-write': { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
+    /** Keep the temporary folder (databases, CPU profiles) and print where it is. */
+    keep: { type: 'boolean', default: false },
   },
 });
 const opt = {
@@ -752,7 +754,8 @@ async function main(): Promise<void> {
     if (opt.pg) all.push(await runEngine('pg', tmp, drcRoot, baseline));
   } finally {
     await drc.child.stop();
-    rmSync(tmp, { recursive: true, force: true });
+    if (args.keep) say(`kept ${tmp}`);
+    else rmSync(tmp, { recursive: true, force: true });
   }
   const seconds = (performance.now() - t0) / 1000;
   say(`\n${machine()}`);
