@@ -1,5 +1,6 @@
 import type { Db, SqliteConnection } from './knex.js';
 import { dialectOf, idleSqliteConnection } from './knex.js';
+import * as links from './remote-links.js';
 
 export interface OutboxRow {
   id: number;
@@ -117,7 +118,15 @@ export async function markDone(
 
 /** How one delivered (or skipped) row ends; see settle. */
 export type Settlement =
-  | { id: number; ticket: string; outcome: 'done'; now: number; result: string | null }
+  | {
+      id: number;
+      ticket: string;
+      outcome: 'done';
+      now: number;
+      result: string | null;
+      /** Where the delivered aggregate now lives (remote_links), saved in the same transaction. */
+      link?: links.RemoteLink;
+    }
   | {
       id: number;
       ticket: string;
@@ -151,6 +160,8 @@ export async function settle(db: Db, settlements: readonly Settlement[]): Promis
 function settleOnSqlite(conn: SqliteConnection, s: Settlement): boolean {
   const run = (sql: string, ...params: unknown[]) => conn.prepare(sql).run(...params).changes === 1;
   if (s.outcome === 'done') {
+    // The remote object exists whoever holds the row now: remembering it spares a second POST.
+    if (s.link) links.saveOnSqlite(conn, s.link);
     return run(
       'update `outbox` set `state` = ?, `locked_by` = ?, `locked_until` = ?, `last_error` = ?, `result` = ?, `done_at` = ? ' +
         'where `id` = ? and `locked_by` = ?',
@@ -190,7 +201,10 @@ function settleOnSqlite(conn: SqliteConnection, s: Settlement): boolean {
 }
 
 async function settleOne(db: Db, s: Settlement): Promise<boolean> {
-  if (s.outcome === 'done') return markDone(db, s.id, s.ticket, s.now, s.result);
+  if (s.outcome === 'done') {
+    if (s.link) await links.save(db, s.link.destination, s.link.aggregateId, s.link.remoteUrl);
+    return markDone(db, s.id, s.ticket, s.now, s.result);
+  }
   if (s.outcome === 'failed') return markFailed(db, s.id, s.ticket, s);
   const n = await db(TABLE)
     .where({ id: s.id, locked_by: s.ticket, state: 'pending' })

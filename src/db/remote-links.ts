@@ -1,4 +1,4 @@
-import { idleSqliteConnection, type Db } from './knex.js';
+import { idleSqliteConnection, type Db, type SqliteConnection } from './knex.js';
 
 // Each mirror delivery reads and writes a link: on an idle SQLite connection without knex (see
 // idleSqliteConnection), with the SQL knex would generate but a literal limit (faster, see rows.ts).
@@ -17,17 +17,25 @@ export async function find(db: Db, destination: string, aggregateId: string): Pr
   return row?.remote_url;
 }
 
+export interface RemoteLink {
+  destination: string;
+  aggregateId: string;
+  remoteUrl: string;
+}
+
+/** save's statement on a SQLite connection, e.g. inside a better-sqlite3 transaction. */
+export function saveOnSqlite(conn: SqliteConnection, l: RemoteLink): void {
+  conn
+    .prepare(
+      'insert into `remote_links` (`aggregate_id`, `created_at`, `destination`, `remote_url`) values (?, ?, ?, ?) ' +
+        'on conflict (`destination`, `aggregate_id`) do update set `remote_url` = excluded.`remote_url`',
+    )
+    .run(l.aggregateId, Date.now(), l.destination, l.remoteUrl);
+}
+
 export async function save(db: Db, destination: string, aggregateId: string, remoteUrl: string): Promise<void> {
   const conn = idleSqliteConnection(db);
-  if (conn) {
-    conn
-      .prepare(
-        'insert into `remote_links` (`aggregate_id`, `created_at`, `destination`, `remote_url`) values (?, ?, ?, ?) ' +
-          'on conflict (`destination`, `aggregate_id`) do update set `remote_url` = excluded.`remote_url`',
-      )
-      .run(aggregateId, Date.now(), destination, remoteUrl);
-    return;
-  }
+  if (conn) return saveOnSqlite(conn, { destination, aggregateId, remoteUrl });
   await db('remote_links')
     .insert({ destination, aggregate_id: aggregateId, remote_url: remoteUrl, created_at: Date.now() })
     .onConflict(['destination', 'aggregate_id'])

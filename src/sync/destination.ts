@@ -2,7 +2,11 @@ import type { OutboxRow } from '../db/outbox.js';
 
 /** What one delivery attempt came to. */
 export type Outcome =
-  | { ok: true; result?: string }
+  /**
+   * link: where the aggregate now lives at the destination (remote_links), recorded in the
+   * transaction that marks the row done: one commit per batch instead of one more per row.
+   */
+  | { ok: true; result?: string; link?: string }
   /** permanent: the remote side refused (4xx); retrying will not help until a person looks. */
   | { ok: false; permanent: boolean; error: string; result?: string };
 

@@ -108,8 +108,7 @@ export class DrcDestination implements Destination {
     const url = (res.json as { url?: unknown } | undefined)?.url;
     if (typeof url !== 'string')
       return { ok: false, permanent: false, error: `POST ${collection} answered without a url` };
-    await links.save(this.db, DRC, e.uuid, url);
-    return { ok: true, result: url };
+    return { ok: true, result: url, link: url };
   }
 
   private async remove(e: VioEvent, collection: string): Promise<Outcome> {

@@ -6,7 +6,7 @@ import type { Logger } from '../logger.js';
 import { nextDelayMs } from './backoff.js';
 import type { Destination, Outcome } from './destination.js';
 
-type Claimed = { row: outbox.OutboxRow; ticket: string; probe: boolean };
+type Claimed = { row: outbox.OutboxRow; ticket: string; claimedAt: number; probe: boolean };
 
 export interface WorkerOptions {
   db: Db;
@@ -111,10 +111,13 @@ export class OutboxWorker {
     return Math.min(this.o.pollMs, 100 * 2 ** Math.min(this.probes++, 20));
   }
 
-  /** One claim → deliver → settle round; returns how many rows it claimed. */
+  /**
+   * One round: claim, deliver, settle; returns how many rows it claimed. While claims come back
+   * full (a backlog), the next batch is claimed as the queue runs low, so the lanes never wait for
+   * the slowest delivery of a batch before the next one starts.
+   */
   async runOnce(): Promise<number> {
     this.nudged = false;
-    const claimedAt = Date.now();
     const claim = async (o: {
       limit: number;
       ids?: number[];
@@ -122,8 +125,9 @@ export class OutboxWorker {
       skipDestinations?: string[];
     }) => {
       const ticket = randomUUID();
+      const claimedAt = Date.now();
       const rows = await outbox.claimBatch(this.o.db, { ticket, now: claimedAt, leaseMs: this.leaseMs, ...o });
-      return rows.map((row): Claimed => ({ row, ticket, probe: o.destinations !== undefined }));
+      return rows.map((row): Claimed => ({ row, ticket, claimedAt, probe: o.destinations !== undefined }));
     };
     const paused = [...this.paused];
     const claimed: Claimed[] = [];
@@ -137,23 +141,54 @@ export class OutboxWorker {
       if (!claimed.some((c) => c.row.destination === destination))
         claimed.push(...(await claim({ limit: 1, destinations: [destination] })));
     }
-    claimed.push(...(await claim({ limit: this.batchSize, skipDestinations: paused })));
+    const batch = await claim({ limit: this.batchSize, skipDestinations: paused });
+    claimed.push(...batch);
+    let total = claimed.length;
 
     // Rows of different relations go out in parallel (a DRC round trip is mostly waiting);
-    // rows that touch the same relation stay in claim order.
-    const groups = new Map<string, Claimed[]>();
-    for (const c of claimed) {
-      const key = this.orderingKey(c.row);
-      groups.set(key, [...(groups.get(key) ?? []), c]);
-    }
-    const queue = [...groups.values()];
-    const lanes = Array.from({ length: Math.min(this.concurrency, queue.length) }, async () => {
-      for (let group = queue.shift(); group; group = queue.shift()) {
-        for (const c of group) await this.deliverRow(c, claimedAt);
+    // rows that touch the same relation stay in claim order. A later claim never holds a row
+    // of a relation still in flight: the claim skips rows behind an older pending one.
+    const queue: Claimed[][] = [];
+    const enqueue = (rows: Claimed[]) => {
+      const groups = new Map<string, Claimed[]>();
+      for (const c of rows) {
+        const key = this.orderingKey(c.row);
+        groups.set(key, [...(groups.get(key) ?? []), c]);
       }
-    });
-    await Promise.all(lanes);
-    return claimed.length;
+      queue.push(...groups.values());
+    };
+    enqueue(claimed);
+    let more = batch.length === this.batchSize;
+    let refill: Promise<void> | undefined;
+    const topUp = () => {
+      if (refill || !more || queue.length > this.concurrency || this.stopping.signal.aborted) return;
+      refill = claim({ limit: this.batchSize, skipDestinations: [...this.paused] })
+        .then((rows) => {
+          more = rows.length === this.batchSize;
+          total += rows.length;
+          enqueue(rows);
+        })
+        .catch((err: unknown) => {
+          more = false; // the next round tries again
+          this.o.log.error({ err }, 'outbox claim failed');
+        })
+        .finally(() => {
+          refill = undefined;
+        });
+    };
+    const lane = async () => {
+      for (;;) {
+        topUp();
+        const group = queue.shift() ?? (refill && (await refill, queue.shift()));
+        if (!group) {
+          if (refill) continue; // another lane's claim is on its way
+          return; // nothing queued and no more to claim
+        }
+        for (const c of group) await this.deliverRow(c);
+      }
+    };
+    await Promise.all(Array.from({ length: this.concurrency }, lane));
+    return total;
   }
 
   private orderingKey(row: outbox.OutboxRow): string {
@@ -165,7 +200,7 @@ export class OutboxWorker {
   }
 
   /** Delivers one claimed row and settles it; never throws for a remote failure. */
-  private async deliverRow({ row, ticket, probe }: Claimed, claimedAt: number): Promise<void> {
+  private async deliverRow({ row, ticket, claimedAt, probe }: Claimed): Promise<void> {
     // Its destination went down while this row waited in the batch: hand it back unattempted.
     if (!probe && this.paused.has(row.destination)) {
       await this.settler.settle({ id: row.id, ticket, outcome: 'released' });
@@ -200,7 +235,16 @@ export class OutboxWorker {
         this.o.log.info({ destination: row.destination }, 'outbox destination answers again; resuming');
         this.nudged = true; // the rows that waited are due: go on at once
       }
-      await this.settler.settle({ id: row.id, ticket, outcome: 'done', now, result: outcome.result ?? null });
+      await this.settler.settle({
+        id: row.id,
+        ticket,
+        outcome: 'done',
+        now,
+        result: outcome.result ?? null,
+        ...(outcome.link
+          ? { link: { destination: row.destination, aggregateId: row.aggregate_id, remoteUrl: outcome.link } }
+          : {}),
+      });
       this.o.log.info({ ...entry, result: outcome.result }, 'outbox delivered');
     } else {
       const retryAt = now + this.backoff(row.attempts);

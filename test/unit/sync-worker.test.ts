@@ -428,6 +428,33 @@ describe('OutboxWorker + DrcDestination (claim, deliver, settle, back off) on an
     });
   });
 
+  describe('a backlog', () => {
+    it('is claimed batch after batch within one round, each row delivered once, the lanes kept busy', async () => {
+      const relations: Awaited<ReturnType<typeof relation>>[] = [];
+      for (let n = 1; n <= 7; n++) relations.push(await relation(n));
+      // Deliveries overlap: the next claim must come while the lanes are still busy, not after
+      // the slowest delivery of a batch. One slow delivery stands for that slowest one.
+      let claimedDuringSlowOne = 0;
+      server.use(
+        http.post(OIOS, async ({ request }) => {
+          const doc = ((await request.clone().json()) as Oio).informatieobject;
+          if (doc === relations[0]!.informatieobject) {
+            await delay(300);
+            const claimed = await db('outbox').where('attempts', '>', 0).count({ n: '*' });
+            claimedDuringSlowOne = Number(claimed[0]!['n']);
+          }
+          return undefined; // fall through to the double's own POST handler
+        }),
+      );
+      expect(await worker({ batchSize: 2, concurrency: 2 }).runOnce(), 'all four claims in one round').to.equal(7);
+      expect(claimedDuringSlowOne, 'the other lane went on claiming while the slow one ran').to.equal(7);
+      expect(posted.map((p) => (p.body as Oio).informatieobject).sort()).to.deep.equal(
+        relations.map((r) => r.informatieobject).sort(),
+      );
+      for (const r of relations) expect((await rowsOf(r.uuid))[0]).to.include({ state: 'done', attempts: 1 });
+    });
+  });
+
   describe('a DRC that fails', () => {
     const postsWhileDown = () => calls.filter((c) => c === `POST ${OIOS}`).length;
 
