@@ -39,6 +39,7 @@ import { createDb, type Db } from '../src/db/knex.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import * as outbox from '../src/db/outbox.js';
 import { DrcTestDouble } from '../test/helpers/drc-double.js';
+import { cpuSecondsOf } from './lib.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RESULTS = join(ROOT, 'bench', 'SYNC-RESULTS.md');
@@ -147,6 +148,8 @@ async function provisionDatabase(): Promise<{ url: string; describe: string; dro
 
 interface Kic {
   child: ChildProcess;
+  /** kic's processes (serve, and with --worker-process the worker): their CPU is measured. */
+  pids: number[];
   baseUrl: string;
   logLines: () => string[];
   stop(): Promise<void>;
@@ -175,7 +178,7 @@ async function startKic(databaseUrl: string, logFile: string): Promise<Kic> {
     logFile,
     'kic listening',
   );
-  if (!WORKER_PROCESS) return { ...server, baseUrl };
+  if (!WORKER_PROCESS) return { ...server, pids: [server.child.pid!], baseUrl };
   const worker = await startKicProcess(
     'worker',
     env,
@@ -184,6 +187,7 @@ async function startKic(databaseUrl: string, logFile: string): Promise<Kic> {
   );
   return {
     child: server.child,
+    pids: [server.child.pid!, worker.child.pid!],
     baseUrl,
     logLines: () => [...server.logLines(), ...worker.logLines()],
     stop: async () => {
@@ -197,7 +201,7 @@ async function startKicProcess(
   env: Record<string, string>,
   logFile: string,
   readyMessage: string,
-): Promise<Omit<Kic, 'baseUrl'>> {
+): Promise<Omit<Kic, 'baseUrl' | 'pids'>> {
   const prof = args['kic-cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${args['kic-cpu-prof']}`] : [];
   const child = spawn(process.execPath, [...prof, '--import', 'tsx', 'src/cli.ts', command], {
     cwd: ROOT,
@@ -259,6 +263,9 @@ interface Backlog {
   steadyRate?: number;
   acked: number;
   attemptsDuringOutage: number;
+  /** CPU per acknowledged relation from the DRC's return to the last ack: kic's processes, and this one (the double). */
+  kicCpuMs?: number;
+  doubleCpuMs?: number;
 }
 
 interface Result {
@@ -431,10 +438,16 @@ async function run(): Promise<Result> {
       }
       await double.start();
       const up = Date.now();
+      const kicCpu = () => kic!.pids.reduce((sum, pid) => sum + cpuSecondsOf(pid), 0);
+      const kicCpuAtUp = kicCpu();
+      const ownCpuAtUp = process.cpuUsage();
       if (operatorRetries) await outbox.retryNow(db!, Date.now()); // what `kic sync retry --all` does
       const giveUp = new AbortController();
       await Promise.race([allAcked, sleep(left(), undefined, { signal: giveUp.signal }).catch(() => undefined)]);
       giveUp.abort();
+      const kicCpuMs = ((kicCpu() - kicCpuAtUp) * 1000) / Math.max(ackTimes.length, 1);
+      const own = process.cpuUsage(ownCpuAtUp);
+      const doubleCpuMs = (own.user + own.system) / 1000 / Math.max(ackTimes.length, 1);
       double.off('created', onCreated);
       const first = ackTimes.length ? Math.min(...ackTimes) : undefined;
       const last = ackTimes.length ? Math.max(...ackTimes) : undefined;
@@ -443,6 +456,7 @@ async function run(): Promise<Result> {
         outageMs: OUTAGE_MS,
         acked: ackTimes.length,
         attemptsDuringOutage,
+        ...(ackTimes.length ? { kicCpuMs, doubleCpuMs } : {}),
         ...(ackTimes.length === N && last !== undefined ? { drainMs: last - up } : {}),
         ...(first !== undefined ? { firstAckMs: first - up } : {}),
         ...(first !== undefined && last !== undefined && last > first
@@ -494,6 +508,10 @@ async function run(): Promise<Result> {
   }
 }
 
+function cpuPer(b: Backlog): string {
+  return b.kicCpuMs === undefined ? '-' : `${b.kicCpuMs.toFixed(2)} ms / ${b.doubleCpuMs!.toFixed(2)} ms`;
+}
+
 function rows(r: Result): [string, string, string][] {
   const drained = (b: Backlog) =>
     b.drainMs === undefined
@@ -521,12 +539,14 @@ function rows(r: Result): [string, string, string][] {
       '',
     ],
     ['  failed attempts while down', String(r.natural.attemptsDuringOutage), ''],
+    ['  CPU per relation while draining: kic / DRC double + bench', cpuPer(r.natural), ''],
     [`backlog of ${r.retried.n}, \`kic sync retry --all\` on return: return → last ack`, drained(r.retried), '> 500/s'],
     [
       '  return → first ack; rate first → last ack',
       `${ms(r.retried.firstAckMs)}; ${r.retried.steadyRate ? `${Math.round(r.retried.steadyRate)}/s` : '-'}`,
       '',
     ],
+    ['  CPU per relation while draining: kic / DRC double + bench', cpuPer(r.retried), ''],
     [
       'one delivery inside the worker (kic log), p50 / p99',
       `${ms(pct(r.deliveryMs, 50))} / ${ms(pct(r.deliveryMs, 99))}`,
