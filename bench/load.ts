@@ -121,3 +121,27 @@ export async function measure(s: Scenario, serverPid?: number): Promise<LoadResu
   if (serverPid) r.serverCpu = (cpuSecondsOf(serverPid) - cpu0) / wall;
   return r;
 }
+
+/** Each figure the median of several runs of one scenario (a drifting machine's turns). */
+export function medianResult(runs: LoadResult[]): LoadResult {
+  const mid = (f: (r: LoadResult) => number) => {
+    const xs = runs.map(f).sort((a, b) => a - b);
+    return xs.length % 2 ? xs[(xs.length - 1) / 2]! : (xs[xs.length / 2 - 1]! + xs[xs.length / 2]!) / 2;
+  };
+  const firstUnexpected = runs.find((r) => r.firstUnexpected)?.firstUnexpected;
+  const withCpu = runs.filter((r) => r.serverCpu !== undefined);
+  return {
+    rps: mid((r) => r.rps),
+    p50: mid((r) => r.p50),
+    p90: mid((r) => r.p90),
+    p99: mid((r) => r.p99),
+    max: Math.max(...runs.map((r) => r.max)),
+    ok: runs.reduce((n, r) => n + r.ok, 0),
+    unexpected: runs.reduce((n, r) => n + r.unexpected, 0),
+    errors: runs.reduce((n, r) => n + r.errors, 0),
+    ...(firstUnexpected ? { firstUnexpected } : {}),
+    durationS: runs.reduce((n, r) => n + r.durationS, 0),
+    ...(withCpu.length === runs.length ? { serverCpu: mid((r) => r.serverCpu!) } : {}),
+    generatorCpu: mid((r) => r.generatorCpu),
+  };
+}

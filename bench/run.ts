@@ -41,7 +41,7 @@ import {
   waitForOk,
   type Child,
 } from './lib.js';
-import { measure, type LoadResult, type Scenario } from './load.js';
+import { measure, medianResult, type LoadResult, type Scenario } from './load.js';
 import { latestProfile, profileMarkdown, summarizeProfile, type ProfileSummary } from './profile.js';
 import { pgSeeder, scratchPgDatabase, sqliteSeeder, type Seeder } from './seed.js';
 
@@ -55,6 +55,8 @@ const { values: args } = parseArgs({
   options: {
     pg: { type: 'boolean', default: false },
     duration: { type: 'string', default: '10' },
+    /** Component and baseline take turns this many times per scenario; the medians are reported. */
+    rounds: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '3' },
     connections: { type: 'string', default: '20' },
     rows: { type: 'string', default: '1000000' },
@@ -72,6 +74,7 @@ const { values: args } = parseArgs({
 const opt = {
   pg: args.pg,
   durationS: Number(args.duration),
+  rounds: Math.max(1, Number(args.rounds)),
   warmupS: Number(args.warmup),
   connections: Number(args.connections),
   bigRows: Number(args.rows),
@@ -182,6 +185,10 @@ interface EngineResults {
   list10k: ListResult;
   list1m: ListResult;
   loads: Partial<Record<LoadName, LoadResult>>;
+  /** The baseline's answer to each scenario (the plain read for read304), medians of its turns. */
+  baselines: Partial<Record<LoadName, LoadResult>>;
+  /** Component req/s over baseline req/s: the median of the turns' ratios (each turn measured back to back). */
+  ratios: Partial<Record<LoadName, number>>;
   rssAfterLoadMb: number;
   seedSeconds: { small: number; big: number };
   /** The DRC mirror of the relation scenario, from the outbox: deliveries per second of the worker and the lag. */
@@ -401,24 +408,67 @@ async function runEngine(
       },
     };
 
+    // The baseline on the same database file and rows (SQLite only: it is express + better-sqlite3),
+    // running beside the component: the two take turns per scenario, so that a machine whose speed
+    // drifts (a shared VM) slows both alike, and the medians of the turns are reported.
+    const compared: Partial<Record<LoadName, 'read' | 'create'>> = { read: 'read', read304: 'read', create: 'create' };
+    const wanted = (name: LoadName) => !opt.only.length || opt.only.includes(name);
+    const b =
+      engine === 'sqlite' && !opt.profile && (Object.keys(compared) as LoadName[]).some(wanted)
+        ? await startScript('baseline.ts', {
+            PATH: process.env['PATH'],
+            DB_FILE: sqliteFile,
+            PUBLIC_URL: base,
+            PORT: '0',
+          })
+        : undefined;
     const loads: EngineResults['loads'] = {};
-    for (const name of Object.keys(scenarios) as LoadName[]) {
-      if (opt.only.length && !opt.only.includes(name)) continue;
-      if (opt.profile) {
-        await live.stop();
-        const dir = join(tmp, `prof-${engine}-${name}`);
-        mkdirSync(dir, { recursive: true });
-        profileDirs.set(name, dir);
-        server = live = (await startComponent(probe, dir)).child;
+    const baselines: EngineResults['baselines'] = {};
+    const ratios: EngineResults['ratios'] = {};
+    try {
+      for (const name of Object.keys(scenarios) as LoadName[]) {
+        if (!wanted(name)) continue;
+        if (opt.profile) {
+          await live.stop();
+          const dir = join(tmp, `prof-${engine}-${name}`);
+          mkdirSync(dir, { recursive: true });
+          profileDirs.set(name, dir);
+          server = live = (await startComponent(probe, dir)).child;
+        }
+        const against = compared[name];
+        const turns = against && !opt.profile ? opt.rounds : 1;
+        const mine: LoadResult[] = [];
+        const theirs: LoadResult[] = [];
+        for (let turn = 0; turn < turns; turn++) {
+          mine.push(await measure(scenarios[name], live.pid));
+          if (against && b)
+            theirs.push(await measure({ ...scenarios[against], url: `http://127.0.0.1:${b.port}` }, b.child.pid));
+        }
+        const r = medianResult(mine);
+        loads[name] = r;
+        say(
+          `${LOAD_TITLES[name].padEnd(52)} ${fmt(r.rps, 0).padStart(6)} req/s  p50 ${fmt(r.p50, 2)} ms  p99 ${fmt(r.p99, 2)} ms  ${cpuNote(r)}` +
+            (r.unexpected || r.errors
+              ? `  (${r.unexpected} unexpected, ${r.errors} errors; first: ${r.firstUnexpected ?? '-'})`
+              : ''),
+        );
+        if (against && theirs.length) {
+          const base = medianResult(theirs);
+          baselines[name] = base;
+          baselineOut[against] ??= base;
+          ratios[name] = median(mine.map((m, i) => m.rps / theirs[i]!.rps));
+          say(
+            `  baseline ${against.padEnd(41)} ${fmt(base.rps, 0).padStart(6)} req/s  p50 ${fmt(base.p50, 2)} ms  p99 ${fmt(base.p99, 2)} ms  ${cpuNote(base)}${base.unexpected ? `  (${base.unexpected} unexpected: ${base.firstUnexpected})` : ''}` +
+              `  ratio ${fmt(ratios[name]!, 2)} (turns: ${mine.map((m, i) => fmt(m.rps / theirs[i]!.rps, 2)).join(', ')})`,
+          );
+        } else if (against && baselineOut[against]) {
+          // PostgreSQL: against the SQLite baseline measured in the SQLite run.
+          baselines[name] = baselineOut[against];
+          ratios[name] = r.rps / baselineOut[against]!.rps;
+        }
       }
-      const r = await measure(scenarios[name], live.pid);
-      loads[name] = r;
-      say(
-        `${LOAD_TITLES[name].padEnd(52)} ${fmt(r.rps, 0).padStart(6)} req/s  p50 ${fmt(r.p50, 2)} ms  p99 ${fmt(r.p99, 2)} ms  ${cpuNote(r)}` +
-          (r.unexpected || r.errors
-            ? `  (${r.unexpected} unexpected, ${r.errors} errors; first: ${r.firstUnexpected ?? '-'})`
-            : ''),
-      );
+    } finally {
+      await b?.child.stop();
     }
     await sleep(1000);
     const rssAfterLoadMb = memoryOf(live.pid).rssMb;
@@ -447,29 +497,6 @@ async function runEngine(
     for (const [name, dir] of profileDirs) {
       const file = latestProfile(dir);
       if (file) profiles[name] = summarizeProfile(file, 15);
-    }
-
-    // The baseline on the same database file and rows (SQLite only: it is express + better-sqlite3).
-    if (engine === 'sqlite' && (loads.read || loads.read304 || loads.create)) {
-      const b = await startScript('baseline.ts', {
-        PATH: process.env['PATH'],
-        DB_FILE: sqliteFile,
-        PUBLIC_URL: base,
-        PORT: '0',
-      });
-      try {
-        const bbase = `http://127.0.0.1:${b.port}`;
-        baselineOut.read = await measure({ ...scenarios.read, url: bbase }, b.child.pid);
-        baselineOut.create = await measure({ ...scenarios.create, url: bbase }, b.child.pid);
-        for (const k of ['read', 'create'] as const) {
-          const r = baselineOut[k]!;
-          say(
-            `baseline ${k.padEnd(43)} ${fmt(r.rps, 0).padStart(6)} req/s  p50 ${fmt(r.p50, 2)} ms  p99 ${fmt(r.p99, 2)} ms  ${cpuNote(r)}${r.unexpected ? `  (${r.unexpected} unexpected: ${r.firstUnexpected})` : ''}`,
-          );
-        }
-      } finally {
-        await b.child.stop();
-      }
     }
 
     // The big list: top up to a million rows, start afresh (so VmHWM is this process's), stream it.
@@ -507,6 +534,8 @@ async function runEngine(
       list10k,
       list1m,
       loads,
+      baselines,
+      ratios,
       rssAfterLoadMb,
       seedSeconds: { small: smallSeed, big: bigSeed },
       ...(mirror ? { mirror } : {}),
@@ -533,15 +562,13 @@ interface Target {
 function targets(all: EngineResults[], baseline: Partial<Record<'read' | 'create', LoadResult>>): Target[] {
   const out: Target[] = [];
   for (const r of all) {
-    const ratio = (name: LoadName, b: 'read' | 'create') =>
-      r.loads[name] && baseline[b] ? r.loads[name]!.rps / baseline[b]!.rps : NaN;
     if (baseline.read && baseline.create) {
-      for (const [name, b, goal] of [
-        ['read', 'read', 0.5],
-        ['read304', 'read', 0.5],
-        ['create', 'create', 0.4],
+      for (const [name, goal] of [
+        ['read', 0.5],
+        ['read304', 0.5],
+        ['create', 0.4],
       ] as const) {
-        const x = ratio(name, b);
+        const x = r.ratios[name] ?? NaN;
         out.push({
           what: `ratio to baseline, ${LOAD_TITLES[name]}`,
           engine: r.engine,
@@ -591,7 +618,7 @@ function targets(all: EngineResults[], baseline: Partial<Record<'read' | 'create
   return out;
 }
 
-function loadTable(all: EngineResults[], baseline: Partial<Record<'read' | 'create', LoadResult>>): string {
+function loadTable(all: EngineResults[]): string {
   const rows = [
     '| scenario | engine | req/s | p50 ms | p99 ms | server CPU µs/req | baseline req/s | baseline p50 | baseline p99 | baseline CPU µs/req | ratio |',
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
@@ -601,14 +628,15 @@ function loadTable(all: EngineResults[], baseline: Partial<Record<'read' | 'crea
     for (const name of Object.keys(LOAD_TITLES) as LoadName[]) {
       const l = r.loads[name];
       if (!l) continue;
-      const b = name === 'read' || name === 'read304' ? baseline.read : name === 'create' ? baseline.create : undefined;
+      const b = r.baselines[name];
+      const ratio = r.ratios[name];
       const flag = l.unexpected || l.errors ? ` ⚠ ${l.unexpected} unexpected, ${l.errors} errors` : '';
       rows.push(
-        `| ${LOAD_TITLES[name]}${flag} | ${r.engine} | ${fmt(l.rps, 0)} | ${fmt(l.p50, 2)} | ${fmt(l.p99, 2)} | ${usPerReq(l)} | ${b ? fmt(b.rps, 0) : '-'} | ${b ? fmt(b.p50, 2) : '-'} | ${b ? fmt(b.p99, 2) : '-'} | ${b ? usPerReq(b) : '-'} | ${b ? fmt(l.rps / b.rps, 2) : '-'} |`,
+        `| ${LOAD_TITLES[name]}${flag} | ${r.engine} | ${fmt(l.rps, 0)} | ${fmt(l.p50, 2)} | ${fmt(l.p99, 2)} | ${usPerReq(l)} | ${b ? fmt(b.rps, 0) : '-'} | ${b ? fmt(b.p50, 2) : '-'} | ${b ? fmt(b.p99, 2) : '-'} | ${b ? usPerReq(b) : '-'} | ${ratio !== undefined ? fmt(ratio, 2) : '-'} |`,
       );
     }
   }
-  const gen = [...all.flatMap((r) => Object.values(r.loads)), ...Object.values(baseline)].map(
+  const gen = [...all.flatMap((r) => [...Object.values(r.loads), ...Object.values(r.baselines)])].map(
     (l) => l!.generatorCpu * 100,
   );
   if (gen.length)
@@ -696,11 +724,12 @@ async function writeResults(
     `- Load: autocannon ${opt.connections} connections, pipelining 1, ${opt.warmupS} s warm-up (discarded) then ${opt.durationS} s measured per scenario, on 127.0.0.1. req/s counts only responses with the expected status.`,
     `- Data: ${KLANTEN.toLocaleString('en')} klanten (natuurlijk_persoon with identification and address), ${SMALL_ROWS.toLocaleString('en')} then ${opt.bigRows.toLocaleString('en')} contactmomenten, ${VERZOEKEN.toLocaleString('en')} verzoeken; copies of rows the component created through its API, inserted by SQL.`,
     '- Component: `node dist/src/cli.js serve` with its defaults (in-process outbox worker, SQLite WAL + synchronous=NORMAL, PostgreSQL pool of 10), `LOG_LEVEL=warn`, a JWT of a client with heeftAlleAutorisaties.',
-    '- Baseline: `bench/baseline.ts`, express + better-sqlite3 with the same SQL and pragmas on the same SQLite file, answering the same JSON, without validation, auth, ETag or knex. For the 304 row the baseline is its plain read (it has no ETags). PostgreSQL ratios are against the same SQLite baseline.',
+    '- Baseline: `bench/baseline.ts`, express + better-sqlite3 with the same SQL and pragmas on the same SQLite file, answering the same JSON, without validation, auth, ETag or knex. For the 304 row the baseline is its plain read (it has no ETags). PostgreSQL ratios are against the SQLite baseline of the same run.',
+    `- Turns: on SQLite the component and the baseline take turns, ${opt.rounds} times per compared scenario, back to back; each figure is the median of its turns and each ratio the median of the turns' ratios (this machine's speed drifts by ±30 % from minute to minute). On PostgreSQL the component's figures are medians of as many turns too; the relation scenario runs once.`,
     '',
     '## Throughput and latency',
     '',
-    loadTable(all, baseline),
+    loadTable(all),
     '',
     '## Lists, start-up and memory',
     '',
@@ -759,7 +788,7 @@ async function main(): Promise<void> {
   }
   const seconds = (performance.now() - t0) / 1000;
   say(`\n${machine()}`);
-  say(loadTable(all, baseline));
+  say(loadTable(all));
   say('');
   for (const x of targets(all, baseline))
     say(`${x.met ? 'met   ' : 'MISSED'}  ${x.engine.padEnd(6)} ${x.what}: ${x.measured} (goal ${x.goal})`);
