@@ -225,11 +225,19 @@ const cpuNote = (r: LoadResult): string =>
 
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length)]!;
 
+/** The baseline's database and requests: the SQLite run's, reused beside PostgreSQL. */
+interface BaselineRig {
+  file: string;
+  publicUrl: string;
+  scenarios: Record<'read' | 'create', Scenario>;
+}
+
 async function runEngine(
   engine: Engine,
   tmp: string,
   drcRoot: string,
   baselineOut: Partial<Record<'read' | 'create', LoadResult>>,
+  rig: { current?: BaselineRig },
 ): Promise<EngineResults> {
   say(`\n== ${engine} ==`);
   const port = await freePort();
@@ -413,12 +421,19 @@ async function runEngine(
     // drifts (a shared VM) slows both alike, and the medians of the turns are reported.
     const compared: Partial<Record<LoadName, 'read' | 'create'>> = { read: 'read', read304: 'read', create: 'create' };
     const wanted = (name: LoadName) => !opt.only.length || opt.only.includes(name);
+    // On PostgreSQL the baseline is still SQLite (its file and requests from the SQLite run).
+    if (engine === 'sqlite')
+      rig.current = {
+        file: sqliteFile!,
+        publicUrl: base,
+        scenarios: { read: scenarios.read, create: scenarios.create },
+      };
     const b =
-      engine === 'sqlite' && !opt.profile && (Object.keys(compared) as LoadName[]).some(wanted)
+      rig.current && !opt.profile && (Object.keys(compared) as LoadName[]).some(wanted)
         ? await startScript('baseline.ts', {
             PATH: process.env['PATH'],
-            DB_FILE: sqliteFile,
-            PUBLIC_URL: base,
+            DB_FILE: rig.current.file,
+            PUBLIC_URL: rig.current.publicUrl,
             PORT: '0',
           })
         : undefined;
@@ -442,7 +457,9 @@ async function runEngine(
         for (let turn = 0; turn < turns; turn++) {
           mine.push(await measure(scenarios[name], live.pid));
           if (against && b)
-            theirs.push(await measure({ ...scenarios[against], url: `http://127.0.0.1:${b.port}` }, b.child.pid));
+            theirs.push(
+              await measure({ ...rig.current!.scenarios[against], url: `http://127.0.0.1:${b.port}` }, b.child.pid),
+            );
         }
         const r = medianResult(mine);
         loads[name] = r;
@@ -461,10 +478,6 @@ async function runEngine(
             `  baseline ${against.padEnd(41)} ${fmt(base.rps, 0).padStart(6)} req/s  p50 ${fmt(base.p50, 2)} ms  p99 ${fmt(base.p99, 2)} ms  ${cpuNote(base)}${base.unexpected ? `  (${base.unexpected} unexpected: ${base.firstUnexpected})` : ''}` +
               `  ratio ${fmt(ratios[name]!, 2)} (turns: ${mine.map((m, i) => fmt(m.rps / theirs[i]!.rps, 2)).join(', ')})`,
           );
-        } else if (against && baselineOut[against]) {
-          // PostgreSQL: against the SQLite baseline measured in the SQLite run.
-          baselines[name] = baselineOut[against];
-          ratios[name] = r.rps / baselineOut[against]!.rps;
         }
       }
     } finally {
@@ -724,8 +737,8 @@ async function writeResults(
     `- Load: autocannon ${opt.connections} connections, pipelining 1, ${opt.warmupS} s warm-up (discarded) then ${opt.durationS} s measured per scenario, on 127.0.0.1. req/s counts only responses with the expected status.`,
     `- Data: ${KLANTEN.toLocaleString('en')} klanten (natuurlijk_persoon with identification and address), ${SMALL_ROWS.toLocaleString('en')} then ${opt.bigRows.toLocaleString('en')} contactmomenten, ${VERZOEKEN.toLocaleString('en')} verzoeken; copies of rows the component created through its API, inserted by SQL.`,
     '- Component: `node dist/src/cli.js serve` with its defaults (in-process outbox worker, SQLite WAL + synchronous=NORMAL, PostgreSQL pool of 10), `LOG_LEVEL=warn`, a JWT of a client with heeftAlleAutorisaties.',
-    '- Baseline: `bench/baseline.ts`, express + better-sqlite3 with the same SQL and pragmas on the same SQLite file, answering the same JSON, without validation, auth, ETag or knex. For the 304 row the baseline is its plain read (it has no ETags). PostgreSQL ratios are against the SQLite baseline of the same run.',
-    `- Turns: on SQLite the component and the baseline take turns, ${opt.rounds} times per compared scenario, back to back; each figure is the median of its turns and each ratio the median of the turns' ratios (this machine's speed drifts by ±30 % from minute to minute). On PostgreSQL the component's figures are medians of as many turns too; the relation scenario runs once.`,
+    "- Baseline: `bench/baseline.ts`, express + better-sqlite3 with the same SQL and pragmas on the same SQLite file, answering the same JSON, without validation, auth, ETag or knex. For the 304 row the baseline is its plain read (it has no ETags). On PostgreSQL the baseline is still this SQLite one, on the SQLite run's file (which by then also holds the big list's contactmomenten).",
+    `- Turns: the component and the baseline take turns, ${opt.rounds} times per compared scenario, back to back; each figure is the median of its turns and each ratio the median of the turns' ratios (this machine's speed drifts by ±30 % from minute to minute). The relation scenario runs once.`,
     '',
     '## Throughput and latency',
     '',
@@ -779,8 +792,9 @@ async function main(): Promise<void> {
   const all: EngineResults[] = [];
   const baseline: Partial<Record<'read' | 'create', LoadResult>> = {};
   try {
-    all.push(await runEngine('sqlite', tmp, drcRoot, baseline));
-    if (opt.pg) all.push(await runEngine('pg', tmp, drcRoot, baseline));
+    const rig: { current?: BaselineRig } = {};
+    all.push(await runEngine('sqlite', tmp, drcRoot, baseline, rig));
+    if (opt.pg) all.push(await runEngine('pg', tmp, drcRoot, baseline, rig));
   } finally {
     await drc.child.stop();
     if (args.keep) say(`kept ${tmp}`);
