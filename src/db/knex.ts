@@ -1,14 +1,20 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { createRequire } from 'node:module';
 import knexModule, { type Knex } from 'knex';
-import pg from 'pg';
+import type pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
 
 export type Db = Knex;
 export type Trx = Knex.Transaction;
 
-// pg hands BIGINT (int8) columns back as strings; ours hold epoch milliseconds and counters well below 2^53.
-pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+/** The pg driver, loaded when a PostgreSQL database is opened (on SQLite it would only cost start-up time). */
+function pgDriver(): typeof pg {
+  const driver = createRequire(import.meta.url)('pg') as typeof pg;
+  // pg hands BIGINT (int8) columns back as strings; ours hold epoch milliseconds and counters well below 2^53.
+  driver.types.setTypeParser(driver.types.builtins.INT8, (v) => Number(v));
+  return driver;
+}
 
 /** Opens the configured database: better-sqlite3 (WAL, foreign keys, busy timeout) or a pg pool. */
 export function createDb(config: DatabaseConfig, options: { poolMax?: number } = {}): Db {
@@ -38,6 +44,7 @@ export function createDb(config: DatabaseConfig, options: { poolMax?: number } =
     sqliteConnections.set(db, holder);
     return db;
   }
+  pgDriver();
   return knexModule.knex({
     client: 'pg',
     connection: { connectionString: config.connectionString },

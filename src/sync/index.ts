@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 import type { Config } from '../config.js';
 import type { Db } from '../db/knex.js';
 import { dialectOf } from '../db/knex.js';
@@ -46,7 +46,8 @@ export function createSync(o: {
     port,
     async start() {
       if (dialectOf(o.db) === 'pg' && o.config.database.client === 'pg') {
-        listener = new pg.Client({ connectionString: o.config.database.connectionString });
+        const { Client } = (await import('pg')).default;
+        listener = new Client({ connectionString: o.config.database.connectionString });
         listener.on('notification', () => worker.nudge());
         listener.on('error', (err) => o.log.warn({ err }, 'outbox LISTEN connection lost; polling only'));
         try {

@@ -196,13 +196,18 @@ export class DrcTestDouble extends EventEmitter<{ created: [Oio, number]; delete
 
   /** An objectinformatieobject made by someone else (no relation in kic), as reconciliation finds it. */
   stray(object: string, informatieobject: string): Oio {
+    return this.store(object, informatieobject, 'verzoek');
+  }
+
+  /** A new objectinformatieobject in the double's store. */
+  private store(object: string, informatieobject: string, objectType: string): Oio {
     const uuid = randomUUID();
     const oio: Oio = {
       uuid,
       url: `${this.apiRoot}objectinformatieobjecten/${uuid}`,
       informatieobject,
       object,
-      objectType: 'verzoek',
+      objectType,
     };
     this.oios.set(uuid, oio);
     return oio;
@@ -428,15 +433,7 @@ export class DrcTestDouble extends EventEmitter<{ created: [Oio, number]; delete
     if (this.oios.pair(object, informatieobject).length) {
       return refuse('nonFieldErrors', 'unique', 'De velden object, informatieobject moeten een unieke set zijn.');
     }
-    const uuid = randomUUID();
-    const oio: Oio = {
-      uuid,
-      url: `${this.apiRoot}objectinformatieobjecten/${uuid}`,
-      informatieobject,
-      object,
-      objectType,
-    };
-    this.oios.set(uuid, oio);
+    const oio = this.store(object, informatieobject, objectType);
     const pair = pairKey(object, informatieobject);
     this.created.push(pair);
     this.createdPairs.set(pair, (this.createdPairs.get(pair) ?? 0) + 1);
