@@ -43,6 +43,7 @@ import {
 } from './lib.js';
 import { measure, medianResult, type LoadResult, type Scenario } from './load.js';
 import { latestProfile, profileMarkdown, summarizeProfile, type ProfileSummary } from './profile.js';
+import { PERSOON, VERBLIJFSADRES } from '../test/helpers/subjects.js';
 import { pgSeeder, scratchPgDatabase, sqliteSeeder, type Seeder } from './seed.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -95,16 +96,6 @@ const PG_ADMIN_URL = process.env['BENCH_PG_URL'] ?? 'postgres://postgres@127.0.0
 // ---------------------------------------------------------------------------------------------
 // Request bodies: valid for the API (the template rows that seeding copies are made with them).
 
-const VERBLIJFSADRES = {
-  aoaIdentificatie: '0363200000123456',
-  wplWoonplaatsNaam: 'Amsterdam',
-  gorOpenbareRuimteNaam: 'Keizersgracht',
-  aoaPostcode: '1015CJ',
-  aoaHuisnummer: 117,
-  aoaHuisletter: 'A',
-  aoaHuisnummertoevoeging: 'bis',
-  inpLocatiebeschrijving: 'Achterom',
-};
 const KLANT = {
   voornaam: 'Jan',
   achternaam: 'Jansen',
@@ -113,18 +104,7 @@ const KLANT = {
   emailadres: 'jan@example.nl',
   functie: 'eigenaar',
   subjectType: 'natuurlijk_persoon',
-  subjectIdentificatie: {
-    inpBsn: '111222333',
-    anpIdentificatie: 'ANP-42',
-    inpANummer: '1234567890',
-    geslachtsnaam: 'Jansen',
-    voorvoegselGeslachtsnaam: 'van',
-    voorletters: 'J.',
-    voornamen: 'Jan',
-    geslachtsaanduiding: 'm',
-    geboortedatum: '1970-01-01',
-    verblijfsadres: VERBLIJFSADRES,
-  },
+  subjectIdentificatie: { ...PERSOON, verblijfsadres: VERBLIJFSADRES },
 };
 const contactmoment = (klantUrl: string) => ({
   bronorganisatie: '123456782',

@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import * as applicaties from '../../../src/db/applicaties.js';
 import { describeApi, startApp } from '../../helpers/app.js';
 import { FakeRemote } from '../../helpers/fake-remote.js';
+import { PERSOON } from '../../helpers/subjects.js';
 import { CLIENTS, tokenFor } from '../../helpers/tokens.js';
 
 // The Klanten API 1.0 at /klanten/api/v1 over the same klant store as the legacy API at /api/v1.
@@ -13,17 +14,7 @@ const LEGACY = '/api/v1/klanten';
 const MISSING = `${KLANTEN}/6f3a5b1e-2f55-4a5d-9d7c-0c1f3b7a9e11`;
 const DEFAULT_RSIN = '517439943';
 
-const NATUURLIJK_PERSOON = {
-  inpBsn: '111222333',
-  anpIdentificatie: 'ANP-42',
-  inpANummer: '1234567890',
-  geslachtsnaam: 'Jansen',
-  voorvoegselGeslachtsnaam: 'van',
-  voorletters: 'J.',
-  voornamen: 'Jan',
-  geslachtsaanduiding: 'm',
-  geboortedatum: '1970-01-01',
-};
+const NATUURLIJK_PERSOON = PERSOON;
 const ADRES = {
   straatnaam: 'Keizersgracht',
   huisnummer: 117,

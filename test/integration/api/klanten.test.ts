@@ -4,6 +4,7 @@ import addFormats from 'ajv-formats';
 import { expect } from 'chai';
 import { loadSpec } from '../../../src/api/spec.js';
 import { describeApi } from '../../helpers/app.js';
+import { PERSOON, VERBLIJFSADRES } from '../../helpers/subjects.js';
 import { CLIENTS } from '../../helpers/tokens.js';
 
 const KLANTEN = '/api/v1/klanten';
@@ -11,16 +12,6 @@ const MISSING = `${KLANTEN}/6f3a5b1e-2f55-4a5d-9d7c-0c1f3b7a9e11`;
 const SUBJECT = 'https://personen.example/api/v1/ingeschrevenpersonen/111222333';
 const CM = { bronorganisatie: '123456782', medewerker: 'https://medewerkers.example/api/v1/medewerkers/1' };
 
-const VERBLIJFSADRES = {
-  aoaIdentificatie: '0363200000123456',
-  wplWoonplaatsNaam: 'Amsterdam',
-  gorOpenbareRuimteNaam: 'Keizersgracht',
-  aoaPostcode: '1015CJ',
-  aoaHuisnummer: 117,
-  aoaHuisletter: 'A',
-  aoaHuisnummertoevoeging: 'bis',
-  inpLocatiebeschrijving: 'Achterom',
-};
 const BUITENLAND = {
   lndLandcode: '6030',
   lndLandnaam: 'Nederland',
@@ -29,15 +20,7 @@ const BUITENLAND = {
   subAdresBuitenland3: 'België',
 };
 const NATUURLIJK_PERSOON = {
-  inpBsn: '111222333',
-  anpIdentificatie: 'ANP-42',
-  inpANummer: '1234567890',
-  geslachtsnaam: 'Jansen',
-  voorvoegselGeslachtsnaam: 'van',
-  voorletters: 'J.',
-  voornamen: 'Jan',
-  geslachtsaanduiding: 'm',
-  geboortedatum: '1970-01-01',
+  ...PERSOON,
   verblijfsadres: VERBLIJFSADRES,
   subVerblijfBuitenland: BUITENLAND,
 };
