@@ -39,7 +39,7 @@ import { createDb, type Db } from '../src/db/knex.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import * as outbox from '../src/db/outbox.js';
 import { DrcTestDouble } from '../test/helpers/drc-double.js';
-import { cpuSecondsOf } from './lib.js';
+import { cpuSecondsOf, cpuSecondsOfAll } from './lib.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RESULTS = join(ROOT, 'bench', 'SYNC-RESULTS.md');
@@ -266,6 +266,8 @@ interface Backlog {
   /** CPU per acknowledged relation from the DRC's return to the last ack: kic's processes, and this one (the double). */
   kicCpuMs?: number;
   doubleCpuMs?: number;
+  /** The same for the PostgreSQL server's processes (when it runs on this machine). */
+  databaseCpuMs?: number;
 }
 
 interface Result {
@@ -440,6 +442,7 @@ async function run(): Promise<Result> {
       const up = Date.now();
       const kicCpu = () => kic!.pids.reduce((sum, pid) => sum + cpuSecondsOf(pid), 0);
       const kicCpuAtUp = kicCpu();
+      const databaseCpuAtUp = engine === 'pg' ? cpuSecondsOfAll('postgres') : 0;
       const ownCpuAtUp = process.cpuUsage();
       if (operatorRetries) await outbox.retryNow(db!, Date.now()); // what `kic sync retry --all` does
       const giveUp = new AbortController();
@@ -448,6 +451,10 @@ async function run(): Promise<Result> {
       const kicCpuMs = ((kicCpu() - kicCpuAtUp) * 1000) / Math.max(ackTimes.length, 1);
       const own = process.cpuUsage(ownCpuAtUp);
       const doubleCpuMs = (own.user + own.system) / 1000 / Math.max(ackTimes.length, 1);
+      const databaseCpuMs =
+        engine === 'pg'
+          ? ((cpuSecondsOfAll('postgres') - databaseCpuAtUp) * 1000) / Math.max(ackTimes.length, 1)
+          : undefined;
       double.off('created', onCreated);
       const first = ackTimes.length ? Math.min(...ackTimes) : undefined;
       const last = ackTimes.length ? Math.max(...ackTimes) : undefined;
@@ -457,6 +464,7 @@ async function run(): Promise<Result> {
         acked: ackTimes.length,
         attemptsDuringOutage,
         ...(ackTimes.length ? { kicCpuMs, doubleCpuMs } : {}),
+        ...(ackTimes.length && databaseCpuMs !== undefined ? { databaseCpuMs } : {}),
         ...(ackTimes.length === N && last !== undefined ? { drainMs: last - up } : {}),
         ...(first !== undefined ? { firstAckMs: first - up } : {}),
         ...(first !== undefined && last !== undefined && last > first
@@ -509,7 +517,9 @@ async function run(): Promise<Result> {
 }
 
 function cpuPer(b: Backlog): string {
-  return b.kicCpuMs === undefined ? '-' : `${b.kicCpuMs.toFixed(2)} ms / ${b.doubleCpuMs!.toFixed(2)} ms`;
+  if (b.kicCpuMs === undefined) return '-';
+  const database = b.databaseCpuMs === undefined ? '' : ` / ${b.databaseCpuMs.toFixed(2)} ms`;
+  return `${b.kicCpuMs.toFixed(2)} ms / ${b.doubleCpuMs!.toFixed(2)} ms${database}`;
 }
 
 function rows(r: Result): [string, string, string][] {
@@ -539,14 +549,14 @@ function rows(r: Result): [string, string, string][] {
       '',
     ],
     ['  failed attempts while down', String(r.natural.attemptsDuringOutage), ''],
-    ['  CPU per relation while draining: kic / DRC double + bench', cpuPer(r.natural), ''],
+    [`  CPU per relation while draining: kic / DRC double + bench${engine === 'pg' ? ' / PostgreSQL' : ''}`, cpuPer(r.natural), ''],
     [`backlog of ${r.retried.n}, \`kic sync retry --all\` on return: return → last ack`, drained(r.retried), '> 500/s'],
     [
       '  return → first ack; rate first → last ack',
       `${ms(r.retried.firstAckMs)}; ${r.retried.steadyRate ? `${Math.round(r.retried.steadyRate)}/s` : '-'}`,
       '',
     ],
-    ['  CPU per relation while draining: kic / DRC double + bench', cpuPer(r.retried), ''],
+    [`  CPU per relation while draining: kic / DRC double + bench${engine === 'pg' ? ' / PostgreSQL' : ''}`, cpuPer(r.retried), ''],
     [
       'one delivery inside the worker (kic log), p50 / p99',
       `${ms(pct(r.deliveryMs, 50))} / ${ms(pct(r.deliveryMs, 99))}`,

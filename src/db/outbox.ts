@@ -1,5 +1,5 @@
 import type { Db, SqliteConnection } from './knex.js';
-import { dialectOf, idleSqliteConnection } from './knex.js';
+import { dialectOf, idleSqliteConnection, pgPrepared } from './knex.js';
 import * as links from './remote-links.js';
 
 export interface OutboxRow {
@@ -148,12 +148,57 @@ export async function settle(db: Db, settlements: readonly Settlement[]): Promis
   // On an idle SQLite connection: one synchronous better-sqlite3 transaction, without knex.
   const conn = idleSqliteConnection(db);
   if (conn) return conn.transaction(() => settlements.map((s) => settleOnSqlite(conn, s))).immediate();
-  if (settlements.length === 1) return [await settleOne(db, settlements[0]!)];
-  return db.transaction(async (trx) => {
-    const out: boolean[] = [];
-    for (const s of settlements) out.push(await settleOne(trx, s));
-    return out;
-  });
+  // Deliveries that succeeded (nearly all of them) in one statement on a PostgreSQL pool.
+  const done = settlements.filter((s): s is DoneSettlement => s.outcome === 'done');
+  const settledDone = done.length ? await settleDoneOnPg(db, done) : undefined;
+  const rest = settledDone ? settlements.filter((s) => s.outcome !== 'done') : settlements;
+  const settledRest = new Map<Settlement, boolean>();
+  if (rest.length === 1) settledRest.set(rest[0]!, await settleOne(db, rest[0]!));
+  else if (rest.length > 1)
+    await db.transaction(async (trx) => {
+      for (const s of rest) settledRest.set(s, await settleOne(trx, s));
+    });
+  return settlements.map((s) => (settledDone && s.outcome === 'done' ? settledDone.has(s.id) : settledRest.get(s)!));
+}
+
+type DoneSettlement = Extract<Settlement, { outcome: 'done' }>;
+
+// settleOne of many done rows as one statement, its arrays bound as parameters (one text, so one
+// prepared statement for any batch size): the links are saved whoever holds the row now, as in
+// settleOne; the rows this ticket still holds are marked done and returned.
+const SETTLE_DONE_PG = `with "saved" as (
+  insert into "remote_links" ("destination", "aggregate_id", "remote_url", "created_at")
+  select "l"."destination", "l"."aggregate_id", "l"."remote_url", $8::bigint
+  from unnest($5::text[], $6::text[], $7::text[]) as "l"("destination", "aggregate_id", "remote_url")
+  on conflict ("destination", "aggregate_id") do update set "remote_url" = excluded."remote_url"
+)
+update "outbox" as "o" set "state" = 'done', "locked_by" = null, "locked_until" = null, "last_error" = null,
+  "result" = "s"."result", "done_at" = "s"."done_at"
+from unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[]) as "s"("id", "ticket", "result", "done_at")
+where "o"."id" = "s"."id" and "o"."locked_by" = "s"."ticket"
+returning "o"."id"`;
+
+/**
+ * Settles done rows and saves their links in one statement (atomic by itself) on a PostgreSQL
+ * pool: one round trip and one commit, where settleOne in a transaction takes two round trips per
+ * row and two more. Returns the ids it settled; undefined when `db` is not a pg pool.
+ */
+async function settleDoneOnPg(db: Db, done: readonly DoneSettlement[]): Promise<Set<number> | undefined> {
+  // One link per remote key: PostgreSQL refuses to update a row twice in one statement.
+  const byKey = new Map<string, links.RemoteLink>();
+  for (const s of done) if (s.link) byKey.set(`${s.link.destination}\n${s.link.aggregateId}`, s.link);
+  const saved = [...byKey.values()];
+  const rows = (await pgPrepared(db, SETTLE_DONE_PG, [
+    done.map((s) => s.id),
+    done.map((s) => s.ticket),
+    done.map((s) => s.result),
+    done.map((s) => s.now),
+    saved.map((l) => l.destination),
+    saved.map((l) => l.aggregateId),
+    saved.map((l) => l.remoteUrl),
+    Date.now(),
+  ])) as { id: string | number }[] | undefined;
+  return rows && new Set(rows.map((r) => Number(r.id)));
 }
 
 /** settleOne's three updates, as knex writes them for SQLite. */

@@ -1,4 +1,5 @@
-import { idleSqliteConnection, type Db, type SqliteConnection } from './knex.js';
+import { idleSqliteConnection, pgIdentifier, pgPrepared, type Db, type SqliteConnection } from './knex.js';
+import * as rows from './rows.js';
 
 // Each mirror delivery reads and writes a link: on an idle SQLite connection without knex (see
 // idleSqliteConnection), with the SQL knex would generate but a literal limit (faster, see rows.ts).
@@ -15,6 +16,27 @@ export async function find(db: Db, destination: string, aggregateId: string): Pr
   const row = (await db('remote_links').where({ destination, aggregate_id: aggregateId }).first('remote_url')) as
     { remote_url: string } | undefined;
   return row?.remote_url;
+}
+
+/**
+ * find, and whether the mirrored row (by uuid in `table`) still exists: what a delivery asks
+ * first. One prepared statement on a PostgreSQL pool instead of two round trips.
+ */
+export async function findWithSource(
+  db: Db,
+  destination: string,
+  aggregateId: string,
+  table: string,
+): Promise<{ remoteUrl: string | undefined; sourceExists: boolean }> {
+  const pgRows = (await pgPrepared(
+    db,
+    `select (select "remote_url" from "remote_links" where "destination" = $1 and "aggregate_id" = $2 limit 1) as "remote_url", ` +
+      `exists (select 1 from ${pgIdentifier(table)} where "uuid" = $3) as "source_exists"`,
+    [destination, aggregateId, aggregateId],
+  )) as { remote_url: string | null; source_exists: boolean }[] | undefined;
+  if (pgRows) return { remoteUrl: pgRows[0]?.remote_url ?? undefined, sourceExists: pgRows[0]?.source_exists === true };
+  const remoteUrl = await find(db, destination, aggregateId);
+  return { remoteUrl, sourceExists: await rows.exists(db, table, aggregateId) };
 }
 
 export interface RemoteLink {

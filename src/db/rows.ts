@@ -144,6 +144,9 @@ export async function* streamRows(db: Db, table: string, filters: Filters = {}, 
   for (;;) {
     const rows =
       batchOnIdleSqlite(db, table, filters, after, batchSize) ??
+      // Most lists are filtered and fit in their first batch (the DRC's check of one relation):
+      // that one is a prepared statement; a long list's further batches stay on knex (above).
+      (after === 0 ? await firstBatchOnPg(db, table, filters, batchSize) : undefined) ??
       (await batchByKnex(db, table, filters, after, batchSize));
     for (const row of rows) yield row;
     if (rows.length < batchSize) return;
@@ -195,6 +198,25 @@ function batchOnIdleSqlite(
       `select * from ${q(table)} where ${where.join(' and ')} order by ${q('id')} asc limit ${Math.trunc(batchSize)}`,
     )
     .all(...params) as Row[];
+}
+
+/** batchByKnex's first batch as a prepared statement on a PostgreSQL pool; undefined when knex must run it. */
+async function firstBatchOnPg(db: Db, table: string, filters: Filters, batchSize: number): Promise<Row[] | undefined> {
+  if (db.isTransaction || dialectOf(db) !== 'pg') return undefined;
+  const where: string[] = [];
+  const params: unknown[] = [];
+  for (const [column, value] of Object.entries(filters)) {
+    if (Array.isArray(value)) {
+      if (value.length === 0) return undefined; // knex writes its own "matches nothing"
+      where.push(`${pq(column)} in (${value.map((v) => `$${params.push(v)}`).join(', ')})`);
+    } else where.push(`${pq(column)} = $${params.push(value)}`);
+  }
+  const condition = where.length ? `where ${where.join(' and ')} ` : '';
+  return (await pgPrepared(
+    db,
+    `select * from ${pq(table)} ${condition}order by "id" asc limit ${Math.trunc(batchSize)}`,
+    params,
+  )) as Row[] | undefined;
 }
 
 /** How many rows match the filters (for a paginated list's `count`). */

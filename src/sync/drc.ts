@@ -2,7 +2,6 @@ import type { Db } from '../db/knex.js';
 import * as outbox from '../db/outbox.js';
 import type { OutboxRow } from '../db/outbox.js';
 import * as links from '../db/remote-links.js';
-import * as rows from '../db/rows.js';
 import type { FetchOutcome, RemoteHttp } from '../remote/http.js';
 import { UnregisteredUrlError, listItems } from '../remote/http.js';
 import type { Destination, Outcome } from './destination.js';
@@ -83,9 +82,10 @@ export class DrcDestination implements Destination {
   }
 
   private async create(e: VioEvent, collection: string, attempts: number): Promise<Outcome> {
-    if (await links.find(this.db, DRC, e.uuid)) return { ok: true };
+    const known = await links.findWithSource(this.db, DRC, e.uuid, 'verzoekinformatieobjecten');
+    if (known.remoteUrl) return { ok: true };
     // Deleted before we got to it: the delete event that follows has nothing to undo either.
-    if (!(await rows.exists(this.db, 'verzoekinformatieobjecten', e.uuid))) return { ok: true, result: 'superseded' };
+    if (!known.sourceExists) return { ok: true, result: 'superseded' };
     const object = this.verzoekUrl(e.verzoek);
     // A retry may follow a POST whose answer was lost: look for the pair first. A first attempt
     // POSTs at once (one round trip less); should the pair exist already, the DRC's unique check
