@@ -159,12 +159,20 @@ interface Kic {
  * `kic serve` as its own process (sources run with tsx), logging to `logFile`; with
  * --worker-process without its worker, and a `kic worker` process beside it (logging there too).
  */
+/** The worker's settings (KIC_SYNC_*) from this environment: measure others than the defaults. */
+const SYNC_SETTINGS = Object.fromEntries(
+  Object.entries(process.env).filter(
+    ([k, v]) => k.startsWith('KIC_SYNC_') && k !== 'KIC_SYNC_WORKER' && v !== undefined,
+  ),
+) as Record<string, string>;
+
 async function startKic(databaseUrl: string, logFile: string): Promise<Kic> {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const env = {
     PATH: process.env['PATH'] ?? '',
     HOME: process.env['HOME'] ?? '',
+    ...SYNC_SETTINGS,
     DATABASE_URL: databaseUrl,
     HOST: '127.0.0.1',
     PORT: String(port),
@@ -549,14 +557,22 @@ function rows(r: Result): [string, string, string][] {
       '',
     ],
     ['  failed attempts while down', String(r.natural.attemptsDuringOutage), ''],
-    [`  CPU per relation while draining: kic / DRC double + bench${engine === 'pg' ? ' / PostgreSQL' : ''}`, cpuPer(r.natural), ''],
+    [
+      `  CPU per relation while draining: kic / DRC double + bench${engine === 'pg' ? ' / PostgreSQL' : ''}`,
+      cpuPer(r.natural),
+      '',
+    ],
     [`backlog of ${r.retried.n}, \`kic sync retry --all\` on return: return → last ack`, drained(r.retried), '> 500/s'],
     [
       '  return → first ack; rate first → last ack',
       `${ms(r.retried.firstAckMs)}; ${r.retried.steadyRate ? `${Math.round(r.retried.steadyRate)}/s` : '-'}`,
       '',
     ],
-    [`  CPU per relation while draining: kic / DRC double + bench${engine === 'pg' ? ' / PostgreSQL' : ''}`, cpuPer(r.retried), ''],
+    [
+      `  CPU per relation while draining: kic / DRC double + bench${engine === 'pg' ? ' / PostgreSQL' : ''}`,
+      cpuPer(r.retried),
+      '',
+    ],
     [
       'one delivery inside the worker (kic log), p50 / p99',
       `${ms(pct(r.deliveryMs, 50))} / ${ms(pct(r.deliveryMs, 99))}`,
@@ -600,7 +616,11 @@ async function writeResults(r: Result, machine: string): Promise<void> {
       : []),
     `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC · ${machine} · ${r.database}`,
     '',
-    `Command: \`npm run bench:sync --${r.engine === 'pg' ? ' --pg' : ''}${WORKER_PROCESS ? ' --worker-process' : ''} --backlog ${N} --samples ${SAMPLES} --sql-samples ${SQL_SAMPLES} --outage-ms ${OUTAGE_MS}\``,
+    `Command: \`${Object.entries(SYNC_SETTINGS)
+      .map(([k, v]) => `${k}=${v} `)
+      .join(
+        '',
+      )}npm run bench:sync --${r.engine === 'pg' ? ' --pg' : ''}${WORKER_PROCESS ? ' --worker-process' : ''} --backlog ${N} --samples ${SAMPLES} --sql-samples ${SQL_SAMPLES} --outage-ms ${OUTAGE_MS}\``,
     '',
     '| metric | result | target |',
     '| --- | --- | --- |',
@@ -616,7 +636,8 @@ async function writeResults(r: Result, machine: string): Promise<void> {
     'Mirroring of verzoekinformatieobjecten into a Documenten API, measured against the DRC test double',
     '(`test/helpers/drc-double.ts`, which reads the verzoek and the relation back from kic before it accepts, as',
     'Open Zaak does) on loopback. kic runs as its own process (`kic serve`, sources under tsx) with its',
-    'default settings: in-process worker, batches of 32 delivered 8 at a time, `KIC_SYNC_POLL_MS` 1000, `KIC_SYNC_WAIT_MS` 2000,',
+    'default settings (unless the section names others): in-process worker, batches of 32 delivered 16 at a time',
+    '(`KIC_SYNC_CONCURRENCY`), `KIC_SYNC_POLL_MS` 1000, `KIC_SYNC_WAIT_MS` 2000,',
     'backoff from 1 s doubling with jitter per row; a failing DRC is paused and probed (one row after 100 ms, doubling up to the',
     'poll interval) while the other rows wait. Each run replaces its own section below.',
     '',

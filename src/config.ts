@@ -39,6 +39,15 @@ const rsin = makeValidator((value: string) => {
 });
 
 /** Every setting of the component, read from the environment once and validated. */
+/** A whole number within bounds, e.g. how many deliveries run at once. */
+const boundedInt = (min: number, max: number) =>
+  makeValidator((value: string) => {
+    const n = Number(value);
+    if (!/^\s*\d+\s*$/.test(value) || n < min || n > max)
+      throw new EnvError(`must be a whole number from ${min} to ${max}`);
+    return n;
+  });
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   const e = cleanEnv(
     env,
@@ -74,6 +83,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       KIC_SYNC_LEASE_MS: num({
         default: 60_000,
         desc: "How long a worker holds outbox rows it claimed; a crashed worker's rows come back after this",
+      }),
+      KIC_SYNC_CONCURRENCY: boundedInt(
+        1,
+        256,
+      )({
+        default: 16,
+        desc: 'How many outbox deliveries a worker has in flight at once (a remote DRC far away wants more)',
       }),
       KIC_SYNC_WORKER: bool({
         default: true,
@@ -115,6 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       pollMs: e.KIC_SYNC_POLL_MS,
       waitMs: e.KIC_SYNC_WAIT_MS,
       leaseMs: e.KIC_SYNC_LEASE_MS,
+      concurrency: e.KIC_SYNC_CONCURRENCY,
       inProcess: e.KIC_SYNC_WORKER,
     },
     createDemoClient: e.KIC_CREATE_DEMO_CLIENT,

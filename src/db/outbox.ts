@@ -327,7 +327,18 @@ export async function retryNow(db: Db, now: number, id?: number): Promise<number
     .whereIn('state', ['pending', 'failed'])
     .andWhere((w) => w.whereNull('locked_until').orWhere('locked_until', '<', now));
   if (id !== undefined) q.andWhere({ id });
-  return q.update({ state: 'pending', available_at: now, locked_by: null, locked_until: null });
+  const n = await q.update({ state: 'pending', available_at: now, locked_by: null, locked_until: null });
+  if (n > 0) await wakeWorkers(db);
+  return n;
+}
+
+/**
+ * Tells every worker listening on this PostgreSQL database that rows are due now (at commit, in a
+ * transaction), as the relation trigger does; without it a retry or a reconciliation waited for
+ * the next poll. SQLite's workers poll (and kic serve's own is nudged in-process).
+ */
+async function wakeWorkers(db: Db): Promise<void> {
+  if (dialectOf(db) === 'pg') await db.raw(`select pg_notify('kic_outbox', 'due')`);
 }
 
 /**
@@ -360,4 +371,5 @@ export async function enqueue(
     available_at: e.now,
     created_at: e.now,
   });
+  await wakeWorkers(db);
 }

@@ -1,4 +1,3 @@
-import type pg from 'pg';
 import type { Config } from '../config.js';
 import type { Db } from '../db/knex.js';
 import { dialectOf } from '../db/knex.js';
@@ -6,6 +5,7 @@ import { Urls } from '../domain/urls.js';
 import type { Logger } from '../logger.js';
 import { registeredServicesHttp } from '../remote/http.js';
 import { DrcDestination } from './drc.js';
+import { listenForOutbox, type OutboxListener } from './listen.js';
 import { OutboxSyncPort } from './port.js';
 import { OutboxWorker } from './worker.js';
 
@@ -35,33 +35,30 @@ export function createSync(o: {
     log: o.log,
     destinations: [new DrcDestination(o.db, http, (uuid) => urls.of('verzoeken', uuid))],
     pollMs: o.config.sync.pollMs,
+    concurrency: o.config.sync.concurrency,
     ...(o.backoff ? { backoff: o.backoff } : {}),
     leaseMs: o.leaseMs ?? o.config.sync.leaseMs,
   });
   const port = new OutboxSyncPort(o.db, (id) => worker.nudge(id), o.config.sync.waitMs);
-  let listener: pg.Client | undefined;
+  let listener: OutboxListener | undefined;
 
   return {
     worker,
     port,
     async start() {
       if (dialectOf(o.db) === 'pg' && o.config.database.client === 'pg') {
-        const { Client } = (await import('pg')).default;
-        listener = new Client({ connectionString: o.config.database.connectionString });
-        listener.on('notification', () => worker.nudge());
-        listener.on('error', (err) => o.log.warn({ err }, 'outbox LISTEN connection lost; polling only'));
-        try {
-          await listener.connect();
-          await listener.query('LISTEN kic_outbox');
-        } catch (err) {
-          o.log.warn({ err }, 'could not LISTEN for outbox rows; polling only');
-        }
+        listener = await listenForOutbox({
+          connectionString: o.config.database.connectionString,
+          channel: 'kic_outbox',
+          wake: () => worker.nudge(),
+          log: o.log,
+        });
       }
       worker.start();
     },
     async stop() {
       await worker.stop();
-      await listener?.end().catch(() => undefined);
+      await listener?.stop();
     },
   };
 }
