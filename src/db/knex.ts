@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createRequire } from 'node:module';
@@ -99,7 +100,11 @@ interface KnexClient {
   releaseConnection(conn: PgConnection): Promise<unknown>;
 }
 
-/** Statement names by SQL text, the same on every connection (pg refuses one name for two texts). */
+/**
+ * Statement names by SQL text. A name is a hash of its text, so it is the same on every connection
+ * and in every copy of this module (pg refuses one name for two texts on a connection: numbered
+ * names clashed when a second module instance numbered its own texts on the same pool).
+ */
 const pgStatementNames = new Map<string, string>();
 /** Each connection keeps every statement it prepared: past this many texts, further ones run unnamed. */
 const PG_STATEMENTS_MAX = 200;
@@ -116,7 +121,7 @@ export async function pgPrepared(db: Db, text: string, values: unknown[]): Promi
   if (db.isTransaction || dialectOf(db) !== 'pg') return undefined;
   let name = pgStatementNames.get(text);
   if (!name && pgStatementNames.size < PG_STATEMENTS_MAX) {
-    name = `kic_${pgStatementNames.size + 1}`;
+    name = `kic_${createHash('sha256').update(text).digest('base64url').slice(0, 24)}`;
     pgStatementNames.set(text, name);
   }
   const client = db.client as KnexClient;
