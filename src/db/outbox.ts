@@ -44,6 +44,13 @@ export async function claimBatch(
   },
 ): Promise<OutboxRow[]> {
   const pg = dialectOf(db) === 'pg';
+  // An older pending row of the same aggregate holds the row back.
+  const olderPending = (q: Db) =>
+    q(`${TABLE} as older`)
+      .select('older.id')
+      .whereRaw('older.aggregate_id = o.aggregate_id')
+      .andWhere('older.state', 'pending')
+      .andWhereRaw('older.id < o.id');
   const due = (q: Db) =>
     q
       // SQLite would otherwise walk every due row (the state/available_at index), testing each
@@ -60,36 +67,27 @@ export async function claimBatch(
       })
       .andWhere('o.available_at', '<=', o.now)
       .andWhere((w) => w.whereNull('o.locked_until').orWhere('o.locked_until', '<', o.now))
-      .whereNotExists(
-        q(`${TABLE} as older`)
-          .select('older.id')
-          .whereRaw('older.aggregate_id = o.aggregate_id')
-          .andWhere('older.state', 'pending')
-          .andWhereRaw('older.id < o.id'),
-      )
+      .modify((w) => {
+        // PostgreSQL turns a NOT EXISTS into an anti-join over every pending row (a hash join:
+        // 6 ms per claim at 10,000; a nested loop when its statistics say "few": O(backlog²)).
+        // A scalar subquery stays a per-row index probe on (aggregate_id, id), made only for the
+        // rows the partial index of pending rows yields until `limit` are found: 0.08 ms.
+        if (pg) w.whereRaw('(?) is null', [olderPending(q).limit(1)]);
+        else w.whereNotExists(olderPending(q));
+      })
       .orderBy('o.id')
       .limit(o.limit);
   const lease = (q: Db) => ({ locked_by: o.ticket, locked_until: o.now + o.leaseMs, attempts: q.raw('attempts + 1') });
 
-  if (!pg) {
-    // One UPDATE takes SQLite's write lock from the start (waiting on busy_timeout), where a read
-    // followed by a write in one transaction could fail with SQLITE_BUSY when another process
-    // (kic serve beside kic worker, the sqlite3 shell) writes in between. It returns the rows
-    // it claimed (RETURNING, in no particular order).
-    const claimed = (await db(TABLE).whereIn('id', due(db)).update(lease(db), '*')) as unknown as OutboxRow[];
-    return claimed.sort((a, b) => a.id - b.id);
-  }
-  return db.transaction(async (trx) => {
-    // Whenever PostgreSQL's statistics say "few pending rows" (a fresh table, or a large one that
-    // is mostly done when a backlog arrives), it plans the NOT EXISTS as a nested loop over all
-    // pending rows for each candidate: O(backlog²) per claim, half a second at 3,000 rows. A hash
-    // anti-join is O(backlog) whatever the statistics say.
-    await trx.raw('SET LOCAL enable_nestloop = off');
-    const ids = ((await due(trx).forUpdate().skipLocked()) as { id: number }[]).map((r) => Number(r.id));
-    if (ids.length === 0) return [];
-    await trx(TABLE).whereIn('id', ids).update(lease(trx));
-    return (await trx(TABLE).whereIn('id', ids).andWhere('locked_by', o.ticket).orderBy('id')) as OutboxRow[];
-  });
+  // One UPDATE of the due rows, returning them (RETURNING, in no particular order). On SQLite it
+  // takes the write lock from the start (waiting on busy_timeout), where a read followed by a
+  // write in one transaction could fail with SQLITE_BUSY when another process (kic serve beside
+  // kic worker, the sqlite3 shell) writes in between. On PostgreSQL concurrent workers skip
+  // each other's rows (FOR UPDATE SKIP LOCKED), in one round trip.
+  const claimed = (await db(TABLE)
+    .whereIn('id', pg ? due(db).forUpdate().skipLocked() : due(db))
+    .update(lease(db), '*')) as unknown as OutboxRow[];
+  return claimed.sort((a, b) => a.id - b.id);
 }
 
 /**

@@ -7,7 +7,7 @@ import { DIALECTS, freshDatabase, type TestDatabase } from '../../helpers/databa
 // produced, failed ones, and rows handed back unattempted. Each row is settled only while the
 // worker's ticket still holds it; a link is kept whoever holds the row now.
 for (const dialect of DIALECTS) {
-  describe(`outbox.settle: a batch of settlements [${dialect}]`, () => {
+  describe(`outbox: claiming and settling [${dialect}]`, () => {
     let database: TestDatabase;
     beforeEach(async () => {
       database = await freshDatabase(dialect);
@@ -30,6 +30,54 @@ for (const dialect of DIALECTS) {
       outbox.claimBatch(database.db, { ticket, now: 2000, leaseMs: 60_000, limit });
     const stateOf = async (aggregateId: string) =>
       (await database.db('outbox').where({ aggregate_id: aggregateId }).first()) as outbox.OutboxRow;
+
+    it('claims due rows oldest first, one per aggregate at a time, and none that another ticket leases', async () => {
+      const add = (aggregateId: string, availableAt = 1000) =>
+        outbox.enqueue(database.db, {
+          destination: 'drc',
+          event: 'verzoekinformatieobject.created',
+          aggregateId,
+          payload: {},
+          now: availableAt,
+        });
+      await add('a'); // 1
+      await add('b'); // 2
+      await add('a'); // 3: behind 1
+      await add('c', 99_999); // 4: not due yet
+      await add('d'); // 5
+      const ids = async () => (await database.db('outbox').orderBy('id').select('id')).map((r: { id: number }) => r.id);
+      const [id1, id2, id3, , id5] = await ids();
+
+      const first = await claim('one', 2);
+      expect(first.map((r) => r.id)).to.deep.equal([id1, id2]);
+      expect(first.map((r) => r.attempts)).to.deep.equal([1, 1]);
+      // Row 3 waits for row 1 (same aggregate); row 4 is not due; rows 1 and 2 are leased.
+      expect((await claim('two', 10)).map((r) => r.id)).to.deep.equal([id5]);
+      expect(await claim('three', 10)).to.deep.equal([]);
+
+      await outbox.settle(database.db, [{ id: id1!, ticket: 'one', outcome: 'done', now: 2500, result: null }]);
+      expect(
+        (await claim('four', 10)).map((r) => r.id),
+        'row 1 is done: row 3 is next',
+      ).to.deep.equal([id3]);
+      // A lease that ran out (its worker died) gives the row to the next claim.
+      const later = await outbox.claimBatch(database.db, {
+        ticket: 'five',
+        now: 2000 + 60_001,
+        leaseMs: 60_000,
+        limit: 10,
+      });
+      expect(later.map((r) => r.id)).to.include.members([id2, id3, id5]);
+      expect(later.find((r) => r.id === id2)).to.include({ locked_by: 'five', attempts: 2 });
+    });
+
+    it('never gives one row to two claims running at the same time', async () => {
+      await queue(60);
+      const claims = await Promise.all(['w1', 'w2', 'w3'].map((t) => claim(t, 25)));
+      const all = claims.flat().map((r) => r.id);
+      expect(new Set(all).size, 'no row twice').to.equal(all.length);
+      expect(all).to.have.length(60);
+    });
 
     it('settles each row as it ended, in one call, and reports which rows the ticket still held', async () => {
       await queue(5);
