@@ -116,11 +116,19 @@ const PG_STATEMENTS_MAX = 200;
  * connection parses and plans a statement once and then only binds and executes it, where knex
  * sends an unnamed statement that PostgreSQL parses and plans anew each time, and the query
  * builder and runner cost as much again in our process (together ~40 % of a single-row read).
+ * With `planEachTime` it runs unnamed (still without knex): for a statement whose best plan
+ * depends on how large a table is now, PostgreSQL switches a named one to a generic plan after
+ * five runs and keeps it, e.g. a join planned as a full scan while the table was small.
  */
-export async function pgPrepared(db: Db, text: string, values: unknown[]): Promise<unknown[] | undefined> {
+export async function pgPrepared(
+  db: Db,
+  text: string,
+  values: unknown[],
+  options: { planEachTime?: boolean } = {},
+): Promise<unknown[] | undefined> {
   if (db.isTransaction || dialectOf(db) !== 'pg') return undefined;
-  let name = pgStatementNames.get(text);
-  if (!name && pgStatementNames.size < PG_STATEMENTS_MAX) {
+  let name = options.planEachTime ? undefined : pgStatementNames.get(text);
+  if (!name && !options.planEachTime && pgStatementNames.size < PG_STATEMENTS_MAX) {
     name = `kic_${createHash('sha256').update(text).digest('base64url').slice(0, 24)}`;
     pgStatementNames.set(text, name);
   }

@@ -84,9 +84,20 @@ export async function claimBatch(
   // write in one transaction could fail with SQLITE_BUSY when another process (kic serve beside
   // kic worker, the sqlite3 shell) writes in between. On PostgreSQL concurrent workers skip
   // each other's rows (FOR UPDATE SKIP LOCKED), in one round trip.
-  const claimed = (await db(TABLE)
-    .whereIn('id', pg ? due(db).forUpdate().skipLocked() : due(db))
-    .update(lease(db), '*')) as unknown as OutboxRow[];
+  const update = (q: Db) =>
+    q(TABLE)
+      .whereIn('id', pg ? due(q).forUpdate().skipLocked() : due(q))
+      .update(lease(q), '*') as unknown as Promise<OutboxRow[]>;
+  const claimed = pg
+    ? await db.transaction(async (trx) => {
+        // The walk must follow the partial index in id order, stopping after `limit`. When the
+        // statistics are older than a backlog (they say "few pending rows") PostgreSQL would
+        // rather fetch every pending row, probe each for an older sibling, and sort: 40 ms per
+        // claim at 10,000 pending instead of well under 1.
+        await trx.raw('SET LOCAL enable_sort = off');
+        return update(trx);
+      })
+    : await update(db);
   return claimed.sort((a, b) => a.id - b.id);
 }
 
@@ -186,17 +197,24 @@ async function settleDoneOnPg(db: Db, done: readonly DoneSettlement[]): Promise<
   const byKey = new Map<string, links.RemoteLink>();
   for (const s of done) if (s.link) byKey.set(`${s.link.destination}\n${s.link.aggregateId}`, s.link);
   const saved = [...byKey.values()];
-  const rows = (await pgPrepared(db, SETTLE_DONE_PG, [
-    done.map((s) => s.id),
-    done.map((s) => s.ticket),
-    done.map((s) => s.result),
-    done.map((s) => s.now),
-    saved.map((l) => l.destination),
-    saved.map((l) => l.aggregateId),
-    saved.map((l) => l.remoteUrl),
-    Date.now(),
-  ])) as { id: string | number }[] | undefined;
-  return rows && new Set(rows.map((r) => Number(r.id)));
+  // Planned each time: a generic plan made while the outbox was small joins by a full scan (1.4 ms
+  // per settle at 20,000 rows, instead of 0.1 ms by its primary key).
+  const rows = (await pgPrepared(
+    db,
+    SETTLE_DONE_PG,
+    [
+      done.map((s) => s.id),
+      done.map((s) => s.ticket),
+      done.map((s) => s.result),
+      done.map((s) => s.now),
+      saved.map((l) => l.destination),
+      saved.map((l) => l.aggregateId),
+      saved.map((l) => l.remoteUrl),
+      Date.now(),
+    ],
+    { planEachTime: true },
+  )) as { id: number }[] | undefined;
+  return rows && new Set(rows.map((r) => r.id));
 }
 
 /** settleOne's three updates, as knex writes them for SQLite. */
