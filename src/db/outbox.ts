@@ -83,7 +83,7 @@ export async function claimBatch(
   // takes the write lock from the start (waiting on busy_timeout), where a read followed by a
   // write in one transaction could fail with SQLITE_BUSY when another process (kic serve beside
   // kic worker, the sqlite3 shell) writes in between. On PostgreSQL concurrent workers skip
-  // each other's rows (FOR UPDATE SKIP LOCKED), in one round trip.
+  // each other's rows (FOR UPDATE SKIP LOCKED).
   const update = (q: Db) =>
     q(TABLE)
       .whereIn('id', pg ? due(q).forUpdate().skipLocked() : due(q))
@@ -172,9 +172,9 @@ export async function settle(db: Db, settlements: readonly Settlement[]): Promis
 
 type DoneSettlement = Extract<Settlement, { outcome: 'done' }>;
 
-// settleOne of many done rows as one statement, its arrays bound as parameters (one text, so one
-// prepared statement for any batch size): the links are saved whoever holds the row now, as in
-// settleOne; the rows this ticket still holds are marked done and returned.
+// settleOne of many done rows as one statement, its arrays bound as parameters (one text for any
+// batch size): the links are saved whoever holds the row now, as in settleOne; the rows this
+// ticket still holds are marked done and returned.
 const SETTLE_DONE_PG = `with "saved" as (
   insert into "remote_links" ("destination", "aggregate_id", "remote_url", "created_at")
   select "l"."destination", "l"."aggregate_id", "l"."remote_url", $8::bigint

@@ -24,7 +24,9 @@ describe('SQLite transactions beside another writer', () => {
   const klant = () => ({ uuid: randomUUID(), voornaam: 'Anna', created_at: 0, updated_at: 0 });
   const otherWrite = (): string | undefined => {
     try {
-      other.prepare('insert into klanten (uuid, voornaam, created_at, updated_at) values (?, ?, 0, 0)').run(randomUUID(), 'other');
+      other
+        .prepare('insert into klanten (uuid, voornaam, created_at, updated_at) values (?, ?, 0, 0)')
+        .run(randomUUID(), 'other');
       return undefined;
     } catch (err) {
       return (err as { code?: string }).code;
