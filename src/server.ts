@@ -6,7 +6,7 @@ import * as applicaties from './db/applicaties.js';
 import { createDb, type Db } from './db/knex.js';
 import { migrateToLatest } from './db/migrate.js';
 import type { Logger } from './logger.js';
-import { createSync } from './sync/index.js';
+import { createSync, portToWorkerElsewhere } from './sync/index.js';
 import { SCOPES } from './auth/scopes.js';
 import { hashPassword, randomPassword } from './admin/passwords.js';
 import * as adminUsers from './db/admin-users.js';
@@ -34,7 +34,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
 
   // The outbox worker runs here unless KIC_SYNC_WORKER=false (then `kic worker` runs it alone).
   const sync = config.sync.inProcess ? createSync({ config, db, log }) : undefined;
-  const app = await createApp({ config, db, log, ...(sync ? { sync: sync.port } : {}) });
+  const app = await createApp({ config, db, log, sync: sync?.port ?? portToWorkerElsewhere(db, config) });
   await sync?.start();
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));

@@ -7,6 +7,7 @@ import { registeredServicesHttp } from '../remote/http.js';
 import { DrcDestination } from './drc.js';
 import { listenForOutbox, type OutboxListener } from './listen.js';
 import { OutboxSyncPort } from './port.js';
+import { watchSqliteWrites, type SqliteWriteWatcher } from './watch-sqlite.js';
 import { OutboxWorker } from './worker.js';
 
 export interface Sync {
@@ -17,9 +18,9 @@ export interface Sync {
 }
 
 /**
- * The outbox worker with its destinations, and on PostgreSQL a LISTEN connection so that rows
- * queued by any writer (another instance, psql, an import) wake it at once instead of at the
- * next poll.
+ * The outbox worker with its destinations, woken at once instead of at its next poll when any
+ * writer (another instance, psql or sqlite3, an import) queues rows: on PostgreSQL by a LISTEN
+ * connection, on SQLite by a watch on the database's WAL file.
  */
 export function createSync(o: {
   config: Config;
@@ -41,6 +42,7 @@ export function createSync(o: {
   });
   const port = new OutboxSyncPort(o.db, (id) => worker.nudge(id), o.config.sync.waitMs);
   let listener: OutboxListener | undefined;
+  let watcher: SqliteWriteWatcher | undefined;
 
   return {
     worker,
@@ -54,11 +56,24 @@ export function createSync(o: {
           log: o.log,
         });
       }
+      if (o.config.database.client === 'sqlite')
+        watcher = watchSqliteWrites({ filename: o.config.database.filename, wake: () => worker.nudge(), log: o.log });
       worker.start();
     },
     async stop() {
+      watcher?.stop();
       await worker.stop();
       await listener?.stop();
     },
   };
+}
+
+/**
+ * The SyncPort of an instance whose worker runs elsewhere (KIC_SYNC_WORKER=false beside `kic
+ * worker`): a create still waits for its first delivery attempt, which that worker records in the
+ * outbox, and answers 400 when the DRC refuses. The worker wakes by itself at the commit (NOTIFY
+ * on PostgreSQL, its watch on the WAL file on SQLite).
+ */
+export function portToWorkerElsewhere(db: Db, config: Config): OutboxSyncPort {
+  return new OutboxSyncPort(db, () => undefined, config.sync.waitMs);
 }

@@ -82,16 +82,19 @@ describe('kic-001: kic worker processes', function () {
    * A fresh database with both sides' credentials and the API answering in this process WITHOUT
    * a worker (the DRC double calls back to the verzoek URLs); returns the env for `kic worker`.
    */
-  async function setUp(dialect: Dialect, o: { leaseMs?: number } = {}): Promise<Record<string, string>> {
+  async function setUp(
+    dialect: Dialect,
+    o: { leaseMs?: number; pollMs?: number; workerElsewhere?: boolean } = {},
+  ): Promise<Record<string, string>> {
     drc.reset();
     database = await freshDatabase(dialect);
     await registerClients(database.db);
     await drc.register(database.db);
-    api = await startApp(database.db);
+    api = await startApp(database.db, {}, {}, { workerElsewhere: o.workerElsewhere ?? false });
     return {
       DATABASE_URL: database.url,
       KIC_PUBLIC_URL: api.api.baseUrl,
-      KIC_SYNC_POLL_MS: '100',
+      KIC_SYNC_POLL_MS: String(o.pollMs ?? 100),
       ...(o.leaseMs ? { KIC_SYNC_LEASE_MS: String(o.leaseMs) } : {}),
     };
   }
@@ -115,6 +118,33 @@ describe('kic-001: kic worker processes', function () {
   }
 
   for (const dialect of ['sqlite', 'pg'] as const) {
+    it(`an instance without its own worker answers a create after kic worker's first attempt: 201 when mirrored, 400 when refused [${dialect}]`, async () => {
+      // A poll far beyond the create's 2 s wait: only the commit itself (NOTIFY, the WAL file) can wake the worker in time.
+      workers.push(await startWorker(await setUp(dialect, { pollMs: 600_000, workerElsewhere: true })));
+      const [verzoek] = await verzoeken(1);
+      const created = await api!.api.post('/api/v1/verzoekinformatieobjecten', {
+        verzoek,
+        informatieobject: drc.document(1),
+      });
+      expect(created.status).to.equal(201);
+      expect(drc.mirrorsOf(verzoek!), 'mirrored before the 201').to.have.length(1);
+
+      drc.objectTypes = ['zaak', 'besluit']; // a DRC 1.0: refuses objectType verzoek
+      const refused = await api!.api.post('/api/v1/verzoekinformatieobjecten', {
+        verzoek,
+        informatieobject: drc.document(2),
+      });
+      expect(refused.status).to.equal(400);
+      expect(refused.body.invalidParams[0]).to.include({ name: 'nonFieldErrors', code: 'invalid' });
+      expect(refused.body.invalidParams[0].reason).to.include('objectType');
+      const left = await database!.db('verzoekinformatieobjecten').where({ verzoek_uuid: uuidOf(verzoek!) });
+      expect(left.map((r: { informatieobject: string }) => r.informatieobject)).to.deep.equal([drc.document(1)]);
+      await until(
+        'the undone relation leaves nothing for a person in kic sync status',
+        async () => (await database!.db('outbox').whereNot({ state: 'done' })).length === 0,
+      );
+    });
+
     it(`loses and duplicates nothing when a worker is killed (SIGKILL) mid-delivery; a second worker delivers everything [${dialect}]`, async () => {
       const env = await setUp(dialect, { leaseMs: 2_000 });
       const [v1, v2] = await verzoeken(2);

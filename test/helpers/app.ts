@@ -5,7 +5,7 @@ import { createApp, type AppDeps } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import * as applicaties from '../../src/db/applicaties.js';
 import { createLogger } from '../../src/logger.js';
-import { createSync, type Sync } from '../../src/sync/index.js';
+import { createSync, portToWorkerElsewhere, type Sync } from '../../src/sync/index.js';
 import { DIALECTS, emptyResources, freshDatabase, type Dialect, type TestDatabase } from './databases.js';
 import { assertMatchesSpec } from './spec-check.js';
 import { CLIENTS, tokenFor, type TestClient } from './tokens.js';
@@ -89,6 +89,8 @@ export interface StartedApp {
 export interface StartOptions {
   /** Run the outbox worker in-process, as kic serve does (retries after `retryMs`, not minutes). */
   sync?: boolean | { retryMs?: number };
+  /** No worker here, but creates wait for one elsewhere (`kic worker`), as kic serve with KIC_SYNC_WORKER=false. */
+  workerElsewhere?: boolean;
 }
 
 export async function startApp(
@@ -105,7 +107,8 @@ export async function startApp(
   const log = createLogger(process.env['TEST_LOG_LEVEL'] ?? 'silent');
   const retryMs = typeof options.sync === 'object' ? (options.sync.retryMs ?? 100) : 100;
   const sync = options.sync ? createSync({ config, db, log, backoff: () => retryMs }) : undefined;
-  const app = await createApp({ config, db, log, ...(sync ? { sync: sync.port } : {}), ...deps });
+  const syncPort = sync?.port ?? (options.workerElsewhere ? portToWorkerElsewhere(db, config) : undefined);
+  const app = await createApp({ config, db, log, ...(syncPort ? { sync: syncPort } : {}), ...deps });
   await sync?.start();
   server.on('request', app);
   return {

@@ -5,7 +5,7 @@ import { parseDatabaseUrl } from '../../../src/config.js';
 import { createDb } from '../../../src/db/knex.js';
 import * as outbox from '../../../src/db/outbox.js';
 import { describeApi, registerClients, startApp, type StartedApp } from '../../helpers/app.js';
-import { freshDatabase, type TestDatabase } from '../../helpers/databases.js';
+import { DIALECTS, freshDatabase, type TestDatabase } from '../../helpers/databases.js';
 import { DrcTestDouble } from '../../helpers/drc-double.js';
 import { until } from '../../helpers/until.js';
 
@@ -260,97 +260,100 @@ describeApi(
   { sync: true },
 );
 
-// Only PostgreSQL has NOTIFY: with a poll interval far beyond the test's deadline, only the
-// trigger's pg_notify('kic_outbox') can wake the worker.
-describe('kic-001: the outbox worker is woken by NOTIFY [pg]', () => {
-  let database: TestDatabase;
-  let app: StartedApp;
-  before(async function () {
-    this.timeout(30_000);
-    database = await freshDatabase('pg');
-    await registerClients(database.db);
-    app = await startApp(database.db, { DATABASE_URL: database.url, KIC_SYNC_POLL_MS: '600000' }, {}, { sync: true });
-    await drc.register(database.db);
-  });
-  after(async () => {
-    await app?.close();
-    await database?.drop();
-  });
-  beforeEach(() => drc.reset());
+// With a poll interval far beyond the test's deadline, only the commit itself can wake the worker:
+// on PostgreSQL the trigger's pg_notify('kic_outbox'), on SQLite the write to the WAL file.
+for (const dialect of DIALECTS)
+  describe(`kic-001: the outbox worker is woken by another process's commit [${dialect}]`, () => {
+    let database: TestDatabase;
+    let app: StartedApp;
+    before(async function () {
+      this.timeout(30_000);
+      database = await freshDatabase(dialect);
+      await registerClients(database.db);
+      app = await startApp(database.db, { DATABASE_URL: database.url, KIC_SYNC_POLL_MS: '600000' }, {}, { sync: true });
+      await drc.register(database.db);
+    });
+    after(async () => {
+      await app?.close();
+      await database?.drop();
+    });
+    beforeEach(() => drc.reset());
 
-  it('mirrors a relation committed by another connection at once, long before the next poll, and its delete too', async () => {
-    const verzoek = (await app.api.post('/api/v1/verzoeken', VERZOEK)).body.url;
-    const other = otherConnection(database.url);
-    try {
-      const uuid = randomUUID();
-      await other('verzoekinformatieobjecten').insert({
-        uuid,
-        verzoek_uuid: uuidOf(verzoek),
-        informatieobject: drc.document(7),
-        created_at: Date.now(),
-      });
-      await until('the relation is mirrored', () => drc.mirrorsOf(verzoek).length === 1);
-      await other('verzoekinformatieobjecten').where({ uuid }).delete();
-      await until('the mirror is removed', () => drc.mirrorsOf(verzoek).length === 0);
-    } finally {
-      await other.destroy();
-    }
-  });
+    it('mirrors a relation committed by another connection at once, long before the next poll, and its delete too', async () => {
+      const verzoek = (await app.api.post('/api/v1/verzoeken', VERZOEK)).body.url;
+      const other = otherConnection(database.url);
+      try {
+        const uuid = randomUUID();
+        await other('verzoekinformatieobjecten').insert({
+          uuid,
+          verzoek_uuid: uuidOf(verzoek),
+          informatieobject: drc.document(7),
+          created_at: Date.now(),
+        });
+        await until('the relation is mirrored', () => drc.mirrorsOf(verzoek).length === 1);
+        await other('verzoekinformatieobjecten').where({ uuid }).delete();
+        await until('the mirror is removed', () => drc.mirrorsOf(verzoek).length === 0);
+      } finally {
+        await other.destroy();
+      }
+    });
 
-  it('delivers a refused relation at once when an operator retries it from another process (kic sync retry)', async () => {
-    const verzoek = (await app.api.post('/api/v1/verzoeken', VERZOEK)).body.url;
-    const other = otherConnection(database.url);
-    try {
-      drc.objectTypes = ['zaak', 'besluit']; // a DRC 1.0: refuses objectType verzoek
-      const uuid = randomUUID();
-      await other('verzoekinformatieobjecten').insert({
-        uuid,
-        verzoek_uuid: uuidOf(verzoek),
-        informatieobject: drc.document(8),
-        created_at: Date.now(),
-      });
-      const state = async () =>
-        ((await other('outbox').where({ aggregate_id: uuid }).first('state')) as { state: string }).state;
-      await until('the refusal is recorded', async () => (await state()) === 'failed');
-      drc.objectTypes = ['zaak', 'besluit', 'verzoek']; // upgraded
-      expect(await outbox.retryNow(other, Date.now())).to.equal(1);
-      await until('the retried relation is mirrored', () => drc.mirrorsOf(verzoek).length === 1);
-      expect(await state()).to.equal('done');
-    } finally {
-      await other.destroy();
-    }
-  });
+    it('delivers a refused relation at once when an operator retries it from another process (kic sync retry)', async () => {
+      const verzoek = (await app.api.post('/api/v1/verzoeken', VERZOEK)).body.url;
+      const other = otherConnection(database.url);
+      try {
+        drc.objectTypes = ['zaak', 'besluit']; // a DRC 1.0: refuses objectType verzoek
+        const uuid = randomUUID();
+        await other('verzoekinformatieobjecten').insert({
+          uuid,
+          verzoek_uuid: uuidOf(verzoek),
+          informatieobject: drc.document(8),
+          created_at: Date.now(),
+        });
+        const state = async () =>
+          ((await other('outbox').where({ aggregate_id: uuid }).first('state')) as { state: string }).state;
+        await until('the refusal is recorded', async () => (await state()) === 'failed');
+        drc.objectTypes = ['zaak', 'besluit', 'verzoek']; // upgraded
+        expect(await outbox.retryNow(other, Date.now())).to.equal(1);
+        await until('the retried relation is mirrored', () => drc.mirrorsOf(verzoek).length === 1);
+        expect(await state()).to.equal('done');
+      } finally {
+        await other.destroy();
+      }
+    });
 
-  it('listens again after its LISTEN connection was cut, and delivers what was queued meanwhile', async function () {
-    this.timeout(20_000);
-    const verzoek = (await app.api.post('/api/v1/verzoeken', VERZOEK)).body.url;
-    const other = otherConnection(database.url);
-    const listeners = async () =>
-      (
-        (await other.raw(
-          `select pid from pg_stat_activity where datname = current_database() and query like 'LISTEN %' and pid <> pg_backend_pid()`,
-        )) as { rows: { pid: number }[] }
-      ).rows.map((r) => r.pid);
-    try {
-      const [cut] = await listeners();
-      expect(cut, 'kic listens').to.be.a('number');
-      await other.raw('select pg_terminate_backend(?)', [cut!]);
-      await other('verzoekinformatieobjecten').insert({
-        uuid: randomUUID(),
-        verzoek_uuid: uuidOf(verzoek),
-        informatieobject: drc.document(9),
-        created_at: Date.now(),
+    // SQLite has no connection to lose: its watch is on the file.
+    if (dialect === 'pg')
+      it('listens again after its LISTEN connection was cut, and delivers what was queued meanwhile', async function () {
+        this.timeout(20_000);
+        const verzoek = (await app.api.post('/api/v1/verzoeken', VERZOEK)).body.url;
+        const other = otherConnection(database.url);
+        const listeners = async () =>
+          (
+            (await other.raw(
+              `select pid from pg_stat_activity where datname = current_database() and query like 'LISTEN %' and pid <> pg_backend_pid()`,
+            )) as { rows: { pid: number }[] }
+          ).rows.map((r) => r.pid);
+        try {
+          const [cut] = await listeners();
+          expect(cut, 'kic listens').to.be.a('number');
+          await other.raw('select pg_terminate_backend(?)', [cut!]);
+          await other('verzoekinformatieobjecten').insert({
+            uuid: randomUUID(),
+            verzoek_uuid: uuidOf(verzoek),
+            informatieobject: drc.document(9),
+            created_at: Date.now(),
+          });
+          await until(
+            'the relation queued while kic did not listen is mirrored',
+            () => drc.mirrorsOf(verzoek).length === 1,
+            10_000,
+          );
+          const again = await listeners();
+          expect(again).to.have.length(1);
+          expect(again[0]).to.not.equal(cut);
+        } finally {
+          await other.destroy();
+        }
       });
-      await until(
-        'the relation queued while kic did not listen is mirrored',
-        () => drc.mirrorsOf(verzoek).length === 1,
-        10_000,
-      );
-      const again = await listeners();
-      expect(again).to.have.length(1);
-      expect(again[0]).to.not.equal(cut);
-    } finally {
-      await other.destroy();
-    }
   });
-});
