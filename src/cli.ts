@@ -70,7 +70,7 @@ program
     const log = createLogger(config.logLevel);
     const db = createDb(config.database);
     await migrateToLatest(db);
-    const sync = createSync({ config, db, log });
+    const sync = createSync({ config, db, log, wakeOnCommits: true });
     await sync.start();
     log.info('outbox worker running');
     let stopping = false;

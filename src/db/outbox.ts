@@ -306,6 +306,20 @@ export async function latestFor(db: Db, destination: string, aggregateId: string
     OutboxRow | undefined;
 }
 
+/**
+ * When the next pending row that is not due yet becomes due (a retry after its backoff), or
+ * undefined when none waits: rows due already are the claim's business (or wait behind an older
+ * row of their aggregate). One step into the (state, available_at) index.
+ */
+export async function nextRetryAt(db: Db, now: number): Promise<number | undefined> {
+  const row = (await db(TABLE)
+    .where('state', 'pending')
+    .andWhere('available_at', '>', now)
+    .min({ next: 'available_at' })
+    .first()) as { next: number | string | null } | undefined;
+  return row?.next === null || row?.next === undefined ? undefined : Number(row.next);
+}
+
 /** Rows that are not done: pending (due or waiting for a retry) and failed. */
 export async function listOpen(db: Db, limit = 1000): Promise<OutboxRow[]> {
   return (await db(TABLE).whereIn('state', ['pending', 'failed']).orderBy('id').limit(limit)) as OutboxRow[];

@@ -20,7 +20,7 @@ export interface Sync {
 /**
  * The outbox worker with its destinations, woken at once instead of at its next poll when any
  * writer (another instance, psql or sqlite3, an import) queues rows: on PostgreSQL by a LISTEN
- * connection, on SQLite by a watch on the database's WAL file.
+ * connection, on SQLite (`wakeOnCommits`) by a watch on the database's WAL file.
  */
 export function createSync(o: {
   config: Config;
@@ -28,6 +28,12 @@ export function createSync(o: {
   log: Logger;
   backoff?: (attempts: number) => number;
   leaseMs?: number;
+  /**
+   * On SQLite, wake at every commit to the database file, whoever makes it (see watchSqliteWrites):
+   * for `kic worker`. Inside `kic serve` the API's own writes nudge the worker, and a watch there
+   * would cost every API commit ~30 µs of its event loop for the rare outside writer.
+   */
+  wakeOnCommits?: boolean;
 }): Sync {
   const urls = new Urls(o.config.publicUrl);
   const http = registeredServicesHttp(o.db, o.config.outgoingTimeoutMs);
@@ -56,7 +62,7 @@ export function createSync(o: {
           log: o.log,
         });
       }
-      if (o.config.database.client === 'sqlite')
+      if (o.config.database.client === 'sqlite' && o.wakeOnCommits)
         watcher = watchSqliteWrites({ filename: o.config.database.filename, wake: () => worker.nudge(), log: o.log });
       worker.start();
     },

@@ -15,9 +15,15 @@ export interface WorkerOptions {
   pollMs: number;
   leaseMs?: number;
   batchSize?: number;
-  /** How many rows of one batch are delivered at the same time (default 8). */
+  /** How many rows of one batch are delivered at the same time (default 16). */
   concurrency?: number;
   backoff?: (attempts: number) => number;
+  /**
+   * How long after a destination's pause (k = 0) or its k-th probe the next probe may go: by
+   * default 100 ms doubling up to the poll interval, so that a short outage ends without waiting
+   * out a whole poll.
+   */
+  probeDelay?: (k: number) => number;
 }
 
 /**
@@ -37,20 +43,22 @@ export class OutboxWorker {
   private readonly byName: Map<string, Destination>;
   /**
    * Destinations whose latest attempt failed transiently (down, timing out, 5xx): until one
-   * delivery succeeds again, each round sends them a single row (the probe) and the rest wait
-   * untouched, instead of every row failing and backing off on its own. In memory: another
-   * worker process finds out for itself.
+   * delivery succeeds again they get a single row (the probe) when their next probe is due, and
+   * the rest wait untouched, instead of every row failing and backing off on its own. By the
+   * clock, not per round: a worker woken by every commit (its own settles included) would
+   * otherwise probe a DRC that is down as fast as it can. In memory: another worker process finds
+   * out for itself.
    */
-  private readonly paused = new Set<string>();
+  private readonly paused = new Map<string, { nextProbeAt: number; probes: number }>();
   private readonly urgent = new Set<number>();
-  /** Rounds slept since a destination was paused (the probe interval grows with them). */
-  private probes = 0;
+  private readonly probeDelay: (k: number) => number;
   private readonly settler: Settler;
 
   constructor(private readonly o: WorkerOptions) {
     this.leaseMs = o.leaseMs ?? 60_000;
     this.batchSize = o.batchSize ?? 32;
-    this.concurrency = Math.max(1, o.concurrency ?? 8);
+    this.concurrency = Math.max(1, o.concurrency ?? 16);
+    this.probeDelay = o.probeDelay ?? ((k) => Math.min(o.pollMs, 100 * 2 ** Math.min(k, 20)));
     this.backoff = o.backoff ?? ((a) => nextDelayMs(a));
     this.byName = new Map(o.destinations.map((d) => [d.name, d]));
     this.settler = new Settler(o.db);
@@ -94,21 +102,26 @@ export class OutboxWorker {
       } catch (err) {
         this.o.log.error({ err }, 'outbox round failed; trying again');
       }
-      if (claimed < this.batchSize && !this.nudged) await this.sleep(this.nextNap());
+      if (claimed < this.batchSize && !this.nudged) await this.sleep(await this.nextNap());
     }
   }
 
   /**
-   * How long to wait before looking again: the poll interval, but while a destination is paused
-   * its probes start after 100 ms and double up to the poll interval, so that a short outage ends
-   * without waiting out a whole poll.
+   * How long to wait before looking again: the poll interval, or less until the next row waiting
+   * for a retry is due (so a backoff ends when it says, not at the next poll) or a paused
+   * destination's next probe.
    */
-  private nextNap(): number {
-    if (this.paused.size === 0) {
-      this.probes = 0;
-      return this.o.pollMs;
+  private async nextNap(): Promise<number> {
+    const now = Date.now();
+    let nap = this.o.pollMs;
+    try {
+      const next = await outbox.nextRetryAt(this.o.db, now);
+      if (next !== undefined) nap = Math.min(nap, next - now);
+    } catch (err) {
+      this.o.log.warn({ err }, 'outbox: could not look up the next retry; polling');
     }
-    return Math.min(this.o.pollMs, 100 * 2 ** Math.min(this.probes++, 20));
+    for (const { nextProbeAt } of this.paused.values()) nap = Math.min(nap, Math.max(0, nextProbeAt - now));
+    return nap;
   }
 
   /**
@@ -129,17 +142,19 @@ export class OutboxWorker {
       const rows = await outbox.claimBatch(this.o.db, { ticket, now: claimedAt, leaseMs: this.leaseMs, ...o });
       return rows.map((row): Claimed => ({ row, ticket, claimedAt, probe: o.destinations !== undefined }));
     };
-    const paused = [...this.paused];
+    const paused = [...this.paused.keys()];
     const claimed: Claimed[] = [];
-    // Rows clients wait for, one probe per paused destination, then a batch of everything else.
+    // Rows clients wait for, a probe for each paused destination whose probe is due, then a batch
+    // of everything else.
     if (paused.length && this.urgent.size) {
       const ids = [...this.urgent];
       claimed.push(...(await claim({ limit: ids.length, ids, destinations: paused })));
     }
     this.urgent.clear();
-    for (const destination of paused) {
-      if (!claimed.some((c) => c.row.destination === destination))
-        claimed.push(...(await claim({ limit: 1, destinations: [destination] })));
+    for (const [destination, pause] of this.paused) {
+      if (claimed.some((c) => c.row.destination === destination) || Date.now() < pause.nextProbeAt) continue;
+      claimed.push(...(await claim({ limit: 1, destinations: [destination] })));
+      pause.nextProbeAt = Date.now() + this.probeDelay(++pause.probes);
     }
     const batch = await claim({ limit: this.batchSize, skipDestinations: paused });
     claimed.push(...batch);
@@ -162,7 +177,7 @@ export class OutboxWorker {
     let refill: Promise<void> | undefined;
     const topUp = () => {
       if (refill || !more || queue.length > this.concurrency || this.stopping.signal.aborted) return;
-      refill = claim({ limit: this.batchSize, skipDestinations: [...this.paused] })
+      refill = claim({ limit: this.batchSize, skipDestinations: [...this.paused.keys()] })
         .then((rows) => {
           more = rows.length === this.batchSize;
           total += rows.length;
@@ -262,7 +277,7 @@ export class OutboxWorker {
     } else {
       const retryAt = now + this.backoff(row.attempts);
       if (!outcome.permanent && !this.paused.has(row.destination)) {
-        this.paused.add(row.destination);
+        this.paused.set(row.destination, { nextProbeAt: now + this.probeDelay(0), probes: 0 });
         this.o.log.warn(
           { destination: row.destination, error: outcome.error },
           'outbox destination failing; pausing it: one row at a time until it answers',

@@ -88,7 +88,7 @@ export interface StartedApp {
 /** Starts the component in-process on 127.0.0.1 with a free port; its public URL is that address. */
 export interface StartOptions {
   /** Run the outbox worker in-process, as kic serve does (retries after `retryMs`, not minutes). */
-  sync?: boolean | { retryMs?: number };
+  sync?: boolean | { retryMs?: number; wakeOnCommits?: boolean };
   /** No worker here, but creates wait for one elsewhere (`kic worker`), as kic serve with KIC_SYNC_WORKER=false. */
   workerElsewhere?: boolean;
 }
@@ -106,7 +106,8 @@ export async function startApp(
   const config = loadConfig({ KIC_PUBLIC_URL: baseUrl, LOG_LEVEL: 'silent', KIC_SYNC_POLL_MS: '200', ...env });
   const log = createLogger(process.env['TEST_LOG_LEVEL'] ?? 'silent');
   const retryMs = typeof options.sync === 'object' ? (options.sync.retryMs ?? 100) : 100;
-  const sync = options.sync ? createSync({ config, db, log, backoff: () => retryMs }) : undefined;
+  const wakeOnCommits = typeof options.sync === 'object' && options.sync.wakeOnCommits === true;
+  const sync = options.sync ? createSync({ config, db, log, backoff: () => retryMs, wakeOnCommits }) : undefined;
   const syncPort = sync?.port ?? (options.workerElsewhere ? portToWorkerElsewhere(db, config) : undefined);
   const app = await createApp({ config, db, log, ...(syncPort ? { sync: syncPort } : {}), ...deps });
   await sync?.start();

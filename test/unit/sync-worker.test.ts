@@ -93,6 +93,7 @@ describe('OutboxWorker + DrcDestination (claim, deliver, settle, back off) on an
       timeoutMs?: number;
       batchSize?: number;
       concurrency?: number;
+      probeDelay?: (k: number) => number;
     } = {},
   ): OutboxWorker {
     const remote = new RemoteHttp(new ServiceRegistry(async () => [DRC]), o.timeoutMs ?? 2_000);
@@ -105,6 +106,8 @@ describe('OutboxWorker + DrcDestination (claim, deliver, settle, back off) on an
       ...(o.leaseMs ? { leaseMs: o.leaseMs } : {}),
       ...(o.batchSize ? { batchSize: o.batchSize } : {}),
       ...(o.concurrency ? { concurrency: o.concurrency } : {}),
+      // Unless a test looks at the probes' timing: every round may probe a paused destination.
+      probeDelay: o.probeDelay ?? (() => 0),
     });
   }
 
@@ -482,6 +485,30 @@ describe('OutboxWorker + DrcDestination (claim, deliver, settle, back off) on an
       expect(await w.runOnce(), 'one probe').to.equal(1);
       expect(postsWhileDown()).to.equal(1);
       expect(oios.size).to.equal(0);
+    });
+
+    it('probes a paused destination by the clock, however often the worker is woken meanwhile', async () => {
+      for (let n = 1; n <= 3; n++) await relation(n);
+      server.use(http.post(OIOS, () => HttpResponse.json({ detail: 'down' }, { status: 503 })));
+      const delays: number[] = [];
+      const w = worker({
+        concurrency: 1,
+        backoff: () => 0,
+        probeDelay: (k) => {
+          delays.push(k);
+          return k === 0 ? 0 : 60_000;
+        },
+      });
+      expect(await w.runOnce(), 'the first row fails, the others are handed back').to.equal(3);
+      expect(w.isPaused('drc')).to.equal(true);
+
+      calls = [];
+      expect(await w.runOnce(), 'the first probe is due at once (k = 0)').to.equal(1);
+      // Woken again and again (every commit wakes a worker on SQLite, its own settles included):
+      // the next probe waits for its time.
+      for (let i = 0; i < 5; i++) expect(await w.runOnce(), `round ${i + 2}`).to.equal(0);
+      expect(postsWhileDown(), 'one probe in six rounds').to.equal(1);
+      expect(delays).to.deep.equal([0, 1]);
     });
 
     it('resumes at full speed on the first success, with every waiting row due at once', async () => {

@@ -261,7 +261,8 @@ describeApi(
 );
 
 // With a poll interval far beyond the test's deadline, only the commit itself can wake the worker:
-// on PostgreSQL the trigger's pg_notify('kic_outbox'), on SQLite the write to the WAL file.
+// on PostgreSQL the trigger's pg_notify('kic_outbox'), on SQLite the write to the WAL file (the
+// worker set up as `kic worker` sets it up).
 for (const dialect of DIALECTS)
   describe(`kic-001: the outbox worker is woken by another process's commit [${dialect}]`, () => {
     let database: TestDatabase;
@@ -270,7 +271,12 @@ for (const dialect of DIALECTS)
       this.timeout(30_000);
       database = await freshDatabase(dialect);
       await registerClients(database.db);
-      app = await startApp(database.db, { DATABASE_URL: database.url, KIC_SYNC_POLL_MS: '600000' }, {}, { sync: true });
+      app = await startApp(
+        database.db,
+        { DATABASE_URL: database.url, KIC_SYNC_POLL_MS: '600000' },
+        {},
+        { sync: { retryMs: 2_000, wakeOnCommits: true } },
+      );
       await drc.register(database.db);
     });
     after(async () => {
@@ -318,6 +324,36 @@ for (const dialect of DIALECTS)
         await until('the retried relation is mirrored', () => drc.mirrorsOf(verzoek).length === 1);
         expect(await state()).to.equal('done');
       } finally {
+        await other.destroy();
+      }
+    });
+
+    it('probes a DRC that is down a few times a second, not at every commit, and delivers everything when it is back', async function () {
+      this.timeout(20_000);
+      const verzoek = (await app.api.post('/api/v1/verzoeken', VERZOEK)).body.url;
+      const other = otherConnection(database.url);
+      try {
+        drc.down = true;
+        const insert = (n: number) =>
+          other('verzoekinformatieobjecten').insert({
+            uuid: randomUUID(),
+            verzoek_uuid: uuidOf(verzoek),
+            informatieobject: drc.document(n),
+            created_at: Date.now(),
+          });
+        await insert(11);
+        await until('the first attempt has failed and paused the DRC', () => app.sync!.worker.isPaused('drc'));
+        // 19 more commits, each waking the worker, in the second after the DRC went down. Each
+        // failed attempt's own settle is a commit too, and a probe would take the next due row.
+        const started = Date.now();
+        for (let n = 12; n <= 30; n++) await insert(n);
+        await new Promise((resolve) => setTimeout(resolve, 1_000 - (Date.now() - started)));
+        // The first attempt, then probes 100, 300 and 700 ms after it: not one per wake-up.
+        expect(drc.oioCalls('POST'), 'attempts while down').to.be.within(2, 5);
+        drc.down = false;
+        await until('all 20 are mirrored once the DRC is back', () => drc.mirrorsOf(verzoek).length === 20, 10_000);
+      } finally {
+        drc.down = false;
         await other.destroy();
       }
     });
