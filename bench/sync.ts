@@ -545,7 +545,7 @@ function rows(r: Result): [string, string, string][] {
       '',
     ],
     [
-      `mirror lag, SQL insert (${r.engine === 'pg' ? 'NOTIFY' : 'poll every 1000 ms'}) p50 / p99`,
+      `mirror lag, SQL insert (${r.engine === 'pg' ? 'NOTIFY' : WORKER_PROCESS ? 'WAL watch' : 'poll every 1000 ms'}) p50 / p99`,
       `${ms(pct(r.sqlLag, 50))} / ${ms(pct(r.sqlLag, 99))}`,
       '',
     ],

@@ -28,8 +28,9 @@ export interface WorkerOptions {
 
 /**
  * Delivers outbox rows: claim a batch (with a lease), deliver each, settle it (done, retry later
- * with backoff, or failed for a person). It polls, and wakes early when nudged after a write or
- * by a PostgreSQL NOTIFY. It never overlaps itself; stop() lets the current batch settle.
+ * with backoff, or failed for a person). It polls, and wakes early when nudged (after an API
+ * write, a PostgreSQL NOTIFY, a commit to the SQLite file) and when the next retry is due. It
+ * never overlaps itself; stop() lets the current batch settle.
  */
 export class OutboxWorker {
   private stopping = new AbortController();
