@@ -38,7 +38,6 @@ const rsin = makeValidator((value: string) => {
   return value;
 });
 
-/** Every setting of the component, read from the environment once and validated. */
 /** A whole number within bounds, e.g. how many deliveries run at once. */
 const boundedInt = (min: number, max: number) =>
   makeValidator((value: string) => {
@@ -47,7 +46,9 @@ const boundedInt = (min: number, max: number) =>
       throw new EnvError(`must be a whole number from ${min} to ${max}`);
     return n;
   });
+const deliveriesInFlight = boundedInt(1, 256);
 
+/** Every setting of the component, read from the environment once and validated. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   const e = cleanEnv(
     env,
@@ -84,10 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
         default: 60_000,
         desc: "How long a worker holds outbox rows it claimed; a crashed worker's rows come back after this",
       }),
-      KIC_SYNC_CONCURRENCY: boundedInt(
-        1,
-        256,
-      )({
+      KIC_SYNC_CONCURRENCY: deliveriesInFlight({
         default: 16,
         desc: 'How many outbox deliveries a worker has in flight at once (a remote DRC far away wants more)',
       }),
