@@ -155,7 +155,8 @@ export function describeApi(
         this.timeout(30_000);
         database = await freshDatabase(dialect);
         await registerClients(database.db);
-        started = await startApp(database.db, env, {}, options);
+        // The configuration names the database the suite runs on, as kic serve's would.
+        started = await startApp(database.db, { DATABASE_URL: database.url, ...env }, {}, options);
       });
       beforeEach(async () => {
         await emptyResources(database.db);

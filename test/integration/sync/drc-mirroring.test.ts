@@ -4,8 +4,7 @@ import type { Knex } from 'knex';
 import { parseDatabaseUrl } from '../../../src/config.js';
 import { createDb } from '../../../src/db/knex.js';
 import * as outbox from '../../../src/db/outbox.js';
-import { describeApi, registerClients, startApp, type StartedApp } from '../../helpers/app.js';
-import { DIALECTS, freshDatabase, type TestDatabase } from '../../helpers/databases.js';
+import { describeApi } from '../../helpers/app.js';
 import { DrcTestDouble } from '../../helpers/drc-double.js';
 import { until } from '../../helpers/until.js';
 
@@ -19,6 +18,14 @@ after(async () => {
 
 const uuidOf = (url: string) => url.split('/').pop()!;
 const VERZOEK = { bronorganisatie: '123456782', status: 'ontvangen' };
+
+/** A verzoekinformatieobject row as an import inserts it with SQL (the trigger queues its create). */
+const relationRow = (verzoek: string, document: number) => ({
+  uuid: randomUUID(),
+  verzoek_uuid: uuidOf(verzoek),
+  informatieobject: drc.document(document),
+  created_at: Date.now(),
+});
 
 /** A second knex instance on the same database, as psql/sqlite3/an import would be. */
 function otherConnection(url: string): Knex {
@@ -178,17 +185,12 @@ describeApi(
       it('mirrors a relation inserted with SQL from a separate connection, without any API call, and removes it when deleted there', async () => {
         const other = otherConnection(t.database().url);
         try {
-          const uuid = randomUUID();
-          await other('verzoekinformatieobjecten').insert({
-            uuid,
-            verzoek_uuid: uuidOf(verzoek),
-            informatieobject: drc.document(4),
-            created_at: Date.now(),
-          });
+          const row = relationRow(verzoek, 4);
+          await other('verzoekinformatieobjecten').insert(row);
           await until('the SQL-made relation is mirrored', () => drc.mirrorsOf(verzoek).length === 1);
           expect(drc.mirrorsOf(verzoek)[0]!.informatieobject).to.equal(drc.document(4));
 
-          await other('verzoekinformatieobjecten').where({ uuid }).delete();
+          await other('verzoekinformatieobjecten').where({ uuid: row.uuid }).delete();
           await until('its mirror is removed', () => drc.mirrorsOf(verzoek).length === 0);
           expect(drc.created).to.have.length(1);
         } finally {
@@ -263,41 +265,23 @@ describeApi(
 // With a poll interval far beyond the test's deadline, only the commit itself can wake the worker:
 // on PostgreSQL the trigger's pg_notify('kic_outbox'), on SQLite the write to the WAL file (the
 // worker set up as `kic worker` sets it up).
-for (const dialect of DIALECTS)
-  describe(`kic-001: the outbox worker is woken by another process's commit [${dialect}]`, () => {
-    let database: TestDatabase;
-    let app: StartedApp;
-    before(async function () {
-      this.timeout(30_000);
-      database = await freshDatabase(dialect);
-      await registerClients(database.db);
-      app = await startApp(
-        database.db,
-        { DATABASE_URL: database.url, KIC_SYNC_POLL_MS: '600000' },
-        {},
-        { sync: { retryMs: 2_000, wakeOnCommits: true } },
-      );
-      await drc.register(database.db);
+describeApi(
+  "kic-001: the outbox worker is woken by another process's commit",
+  (t) => {
+    beforeEach(async () => {
+      drc.reset();
+      await drc.register(t.db());
     });
-    after(async () => {
-      await app?.close();
-      await database?.drop();
-    });
-    beforeEach(() => drc.reset());
+    const newVerzoek = async (): Promise<string> => (await t.api().post('/api/v1/verzoeken', VERZOEK)).body.url;
 
     it('mirrors a relation committed by another connection at once, long before the next poll, and its delete too', async () => {
-      const verzoek = (await app.api.post('/api/v1/verzoeken', VERZOEK)).body.url;
-      const other = otherConnection(database.url);
+      const verzoek = await newVerzoek();
+      const other = otherConnection(t.database().url);
       try {
-        const uuid = randomUUID();
-        await other('verzoekinformatieobjecten').insert({
-          uuid,
-          verzoek_uuid: uuidOf(verzoek),
-          informatieobject: drc.document(7),
-          created_at: Date.now(),
-        });
+        const row = relationRow(verzoek, 7);
+        await other('verzoekinformatieobjecten').insert(row);
         await until('the relation is mirrored', () => drc.mirrorsOf(verzoek).length === 1);
-        await other('verzoekinformatieobjecten').where({ uuid }).delete();
+        await other('verzoekinformatieobjecten').where({ uuid: row.uuid }).delete();
         await until('the mirror is removed', () => drc.mirrorsOf(verzoek).length === 0);
       } finally {
         await other.destroy();
@@ -305,19 +289,14 @@ for (const dialect of DIALECTS)
     });
 
     it('delivers a refused relation at once when an operator retries it from another process (kic sync retry)', async () => {
-      const verzoek = (await app.api.post('/api/v1/verzoeken', VERZOEK)).body.url;
-      const other = otherConnection(database.url);
+      const verzoek = await newVerzoek();
+      const other = otherConnection(t.database().url);
       try {
         drc.objectTypes = ['zaak', 'besluit']; // a DRC 1.0: refuses objectType verzoek
-        const uuid = randomUUID();
-        await other('verzoekinformatieobjecten').insert({
-          uuid,
-          verzoek_uuid: uuidOf(verzoek),
-          informatieobject: drc.document(8),
-          created_at: Date.now(),
-        });
+        const row = relationRow(verzoek, 8);
+        await other('verzoekinformatieobjecten').insert(row);
         const state = async () =>
-          ((await other('outbox').where({ aggregate_id: uuid }).first('state')) as { state: string }).state;
+          ((await other('outbox').where({ aggregate_id: row.uuid }).first('state')) as { state: string }).state;
         await until('the refusal is recorded', async () => (await state()) === 'failed');
         drc.objectTypes = ['zaak', 'besluit', 'verzoek']; // upgraded
         expect(await outbox.retryNow(other, Date.now())).to.equal(1);
@@ -330,19 +309,13 @@ for (const dialect of DIALECTS)
 
     it('probes a DRC that is down a few times a second, not at every commit, and delivers everything when it is back', async function () {
       this.timeout(20_000);
-      const verzoek = (await app.api.post('/api/v1/verzoeken', VERZOEK)).body.url;
-      const other = otherConnection(database.url);
+      const verzoek = await newVerzoek();
+      const other = otherConnection(t.database().url);
       try {
         drc.down = true;
-        const insert = (n: number) =>
-          other('verzoekinformatieobjecten').insert({
-            uuid: randomUUID(),
-            verzoek_uuid: uuidOf(verzoek),
-            informatieobject: drc.document(n),
-            created_at: Date.now(),
-          });
+        const insert = (n: number) => other('verzoekinformatieobjecten').insert(relationRow(verzoek, n));
         await insert(11);
-        await until('the first attempt has failed and paused the DRC', () => app.sync!.worker.isPaused('drc'));
+        await until('the first attempt has failed and paused the DRC', () => t.started().sync!.worker.isPaused('drc'));
         // 19 more commits, each waking the worker, in the second after the DRC went down. Each
         // failed attempt's own settle is a commit too, and a probe would take the next due row.
         const started = Date.now();
@@ -359,11 +332,11 @@ for (const dialect of DIALECTS)
     });
 
     // SQLite has no connection to lose: its watch is on the file.
-    if (dialect === 'pg')
+    if (t.dialect === 'pg')
       it('listens again after its LISTEN connection was cut, and delivers what was queued meanwhile', async function () {
         this.timeout(20_000);
-        const verzoek = (await app.api.post('/api/v1/verzoeken', VERZOEK)).body.url;
-        const other = otherConnection(database.url);
+        const verzoek = await newVerzoek();
+        const other = otherConnection(t.database().url);
         const listeners = async () =>
           (
             (await other.raw(
@@ -374,12 +347,7 @@ for (const dialect of DIALECTS)
           const [cut] = await listeners();
           expect(cut, 'kic listens').to.be.a('number');
           await other.raw('select pg_terminate_backend(?)', [cut!]);
-          await other('verzoekinformatieobjecten').insert({
-            uuid: randomUUID(),
-            verzoek_uuid: uuidOf(verzoek),
-            informatieobject: drc.document(9),
-            created_at: Date.now(),
-          });
+          await other('verzoekinformatieobjecten').insert(relationRow(verzoek, 9));
           await until(
             'the relation queued while kic did not listen is mirrored',
             () => drc.mirrorsOf(verzoek).length === 1,
@@ -392,4 +360,7 @@ for (const dialect of DIALECTS)
           await other.destroy();
         }
       });
-  });
+  },
+  { KIC_SYNC_POLL_MS: '600000' },
+  { sync: { retryMs: 2_000, wakeOnCommits: true } },
+);
