@@ -127,11 +127,7 @@ export async function pgPrepared(
   options: { planEachTime?: boolean } = {},
 ): Promise<unknown[] | undefined> {
   if (db.isTransaction || dialectOf(db) !== 'pg') return undefined;
-  let name = options.planEachTime ? undefined : pgStatementNames.get(text);
-  if (!name && !options.planEachTime && pgStatementNames.size < PG_STATEMENTS_MAX) {
-    name = `kic_${createHash('sha256').update(text).digest('base64url').slice(0, 24)}`;
-    pgStatementNames.set(text, name);
-  }
+  const name = options.planEachTime ? undefined : statementName(text);
   const client = db.client as KnexClient;
   const conn = await client.acquireConnection();
   try {
@@ -139,6 +135,16 @@ export async function pgPrepared(
   } finally {
     await client.releaseConnection(conn);
   }
+}
+
+/** The name `text` is prepared under; undefined (run unnamed) once PG_STATEMENTS_MAX texts have names. */
+function statementName(text: string): string | undefined {
+  let name = pgStatementNames.get(text);
+  if (!name && pgStatementNames.size < PG_STATEMENTS_MAX) {
+    name = `kic_${createHash('sha256').update(text).digest('base64url').slice(0, 24)}`;
+    pgStatementNames.set(text, name);
+  }
+  return name;
 }
 
 /** An identifier quoted as knex quotes it on PostgreSQL. */

@@ -365,9 +365,10 @@ export async function retryNow(db: Db, now: number, id?: number): Promise<number
 /**
  * Tells every worker listening on this PostgreSQL database that rows are due now (at commit, in a
  * transaction), as the relation trigger does; without it a retry or a reconciliation waited for
- * the next poll. SQLite's workers poll (and kic serve's own is nudged in-process).
+ * the next poll. On SQLite a separate kic worker sees the commit itself (its WAL watch); the
+ * worker inside kic serve polls.
  */
-async function wakeWorkers(db: Db): Promise<void> {
+export async function wakeWorkers(db: Db): Promise<void> {
   if (dialectOf(db) === 'pg') await db.raw(`select pg_notify('kic_outbox', 'due')`);
 }
 
@@ -388,7 +389,7 @@ export async function supersedeFailed(
     .update({ state: 'done', done_at: now, result: `superseded by #${beforeId}` });
 }
 
-/** Queues an event from application code (reconciliation); triggers queue the others. */
+/** Queues an event from application code (reconciliation; wakeWorkers when done); triggers queue the others. */
 export async function enqueue(
   db: Db,
   e: { destination: string; event: string; aggregateId: string; payload: unknown; now: number },
@@ -401,5 +402,4 @@ export async function enqueue(
     available_at: e.now,
     created_at: e.now,
   });
-  await wakeWorkers(db);
 }

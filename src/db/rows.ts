@@ -180,18 +180,10 @@ function batchOnIdleSqlite(
 ): Row[] | undefined {
   const conn = idleSqliteConnection(db);
   if (!conn) return undefined;
-  const where = [`${q('id')} > ?`];
   const params: unknown[] = [after];
-  for (const [column, value] of Object.entries(filters)) {
-    if (Array.isArray(value)) {
-      if (value.length === 0) return undefined; // knex writes its own "matches nothing"
-      where.push(`${q(column)} in (${value.map(() => '?').join(', ')})`);
-      params.push(...value);
-    } else {
-      where.push(`${q(column)} = ?`);
-      params.push(value);
-    }
-  }
+  const conditions = filterConditions(filters, q, (v) => (params.push(v), '?'));
+  if (!conditions) return undefined;
+  const where = [`${q('id')} > ?`, ...conditions];
   // A literal limit, as in findByUuid: SQLite plans and runs it faster than a bound one.
   return conn
     .prepare(
@@ -200,17 +192,30 @@ function batchOnIdleSqlite(
     .all(...params) as Row[];
 }
 
+/**
+ * The filters as SQL conditions (as `filtered` builds them with knex), `bind` adding each value and
+ * answering its placeholder; undefined for an empty list, for which knex writes its own "matches nothing".
+ */
+function filterConditions(
+  filters: Filters,
+  quote: (column: string) => string,
+  bind: (value: unknown) => string,
+): string[] | undefined {
+  const conditions: string[] = [];
+  for (const [column, value] of Object.entries(filters)) {
+    if (!Array.isArray(value)) conditions.push(`${quote(column)} = ${bind(value)}`);
+    else if (value.length === 0) return undefined;
+    else conditions.push(`${quote(column)} in (${value.map(bind).join(', ')})`);
+  }
+  return conditions;
+}
+
 /** batchByKnex's first batch as a prepared statement on a PostgreSQL pool; undefined when knex must run it. */
 async function firstBatchOnPg(db: Db, table: string, filters: Filters, batchSize: number): Promise<Row[] | undefined> {
   if (db.isTransaction || dialectOf(db) !== 'pg') return undefined;
-  const where: string[] = [];
   const params: unknown[] = [];
-  for (const [column, value] of Object.entries(filters)) {
-    if (Array.isArray(value)) {
-      if (value.length === 0) return undefined; // knex writes its own "matches nothing"
-      where.push(`${pq(column)} in (${value.map((v) => `$${params.push(v)}`).join(', ')})`);
-    } else where.push(`${pq(column)} = $${params.push(value)}`);
-  }
+  const where = filterConditions(filters, pq, (v) => `$${params.push(v)}`);
+  if (!where) return undefined;
   const condition = where.length ? `where ${where.join(' and ')} ` : '';
   return (await pgPrepared(
     db,

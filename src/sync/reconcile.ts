@@ -101,5 +101,7 @@ export async function reconcile(
       report.queuedDeletes++;
     }
   }
+  // Once for all it queued, not a NOTIFY per row.
+  if (report.queuedCreates + report.queuedDeletes > 0) await outbox.wakeWorkers(db);
   return report;
 }
